@@ -1,0 +1,249 @@
+#include <pqxx/pqxx>
+
+#include "api/routes.h"
+#include "domain/envelope.h"
+#include "domain/json.h"
+#include "domain/log_entry.h"
+#include "infra/checkpoint_watcher.h"
+#include "infra/ids.h"
+#include "infra/kafka.h"
+
+namespace tidemark::api {
+namespace {
+
+constexpr const char* kEntryColumns =
+    "event_id::text, user_id, session_id, event_type, event_data::text, event_source, log_level, "
+    "to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "log_partition, log_offset";
+
+/// One event_log row (selected with kEntryColumns) as the API shows it.
+void write_entry(domain::JsonWriter& writer, const pqxx::row& row) {
+  auto text = [&](const char* key, int column) {
+    writer.Key(key);
+    if (row[column].is_null()) {
+      writer.Null();
+    } else {
+      domain::write_string(writer, row[column].c_str());
+    }
+  };
+  writer.StartObject();
+  text("event_id", 0);
+  text("user_id", 1);
+  text("session_id", 2);
+  text("event_type", 3);
+  writer.Key("event_data");
+  std::string data = row[4].c_str();
+  writer.RawValue(data.data(), data.size(), rapidjson::kObjectType);
+  text("event_source", 5);
+  text("log_level", 6);
+  text("ts", 7);
+  text("recorded_at", 8);
+  writer.Key("position");
+  domain::write_string(
+      writer, domain::Position{row[9].as<std::int32_t>(), row[10].as<std::int64_t>()}.to_token());
+  writer.EndObject();
+}
+
+HttpResponse entry_response(int status, const pqxx::row& row) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  write_entry(writer, row);
+  HttpResponse response{status, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+  response.headers.emplace_back("X-Tidemark-Position",
+                                domain::Position{row[9].as<std::int32_t>(),
+                                                 row[10].as<std::int64_t>()}
+                                    .to_token());
+  return response;
+}
+
+std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::string& event_id) {
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(
+      std::string("SELECT ") + kEntryColumns + " FROM event_log WHERE event_id = $1::uuid",
+      event_id);
+  if (rows.empty()) return std::nullopt;
+  return rows[0];
+}
+
+/// 202: the broker has the event, the read models may not yet.
+HttpResponse accepted_response(const domain::LogEntry& entry, domain::Position position,
+                               std::string_view message) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("event_id");
+  domain::write_string(writer, entry.event_id.to_string());
+  writer.Key("status");
+  writer.String("accepted");
+  writer.Key("message");
+  domain::write_string(writer, message);
+  writer.Key("position");
+  domain::write_string(writer, position.to_token());
+  writer.EndObject();
+  HttpResponse response{202, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+  response.headers.emplace_back("Location", "/events/" + entry.event_id.to_string());
+  response.headers.emplace_back("X-Tidemark-Position", position.to_token());
+  return response;
+}
+
+bool prefers_async(const HttpRequest& request) {
+  return request.header("prefer").find("respond-async") != std::string::npos;
+}
+
+void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                  Respond respond) {
+  std::string idempotency_key = request.header("idempotency-key");
+  if (idempotency_key.size() > 255) {
+    respond(error_response(400, "Idempotency-Key must be at most 255 characters"));
+    return;
+  }
+  // A retried request with the same key gets the same event id; the read model keeps one row.
+  domain::Uuid event_id = idempotency_key.empty()
+                              ? infra::random_uuid()
+                              : infra::uuid_from_name("log_entry", idempotency_key);
+  auto parsed = domain::parse_log_entry_request(request.body, event_id, domain::now_utc());
+  if (!parsed) {
+    respond(error_response(parsed.error()));
+    return;
+  }
+  auto entry = std::make_shared<domain::LogEntry>(std::move(parsed).value());
+
+  domain::EventEnvelope envelope;
+  envelope.id = entry->event_id.to_string();
+  envelope.type = domain::kLogEntryRecordedV1;
+  envelope.source = "/tidemark/api";
+  envelope.subject = "event_log/" + envelope.id;
+  envelope.time = domain::now_utc();
+  envelope.correlation_id = request.request_id;
+  envelope.actor = "anonymous";
+  envelope.key = entry->user_id;
+  envelope.payload = domain::encode_log_entry_payload(*entry);
+
+  auto shared_respond = std::make_shared<Respond>(std::move(respond));
+  bool asynchronous = prefers_async(request);
+  context->producer.append(
+      context->events_topic, envelope,
+      [context, entry, shared_respond, asynchronous,
+       request](domain::Result<domain::Position> appended) {
+        if (!appended) {
+          (*shared_respond)(unavailable_response(appended.error().message));
+          return;
+        }
+        domain::Position position = *appended;
+        if (asynchronous) {
+          (*shared_respond)(accepted_response(*entry, position, "recorded in the log"));
+          return;
+        }
+        context->watcher.wait_for(
+            position, context->projection_wait,
+            [context, entry, shared_respond, position, request](bool reached) {
+              if (!reached) {
+                (*shared_respond)(accepted_response(
+                    *entry, position, "recorded in the log; not yet visible to reads"));
+                return;
+              }
+              with_database(*context, request, std::move(*shared_respond),
+                            [entry, position](pqxx::connection& connection) {
+                              auto row = find_entry(connection, entry->event_id.to_string());
+                              // A retry with an idempotency key lands on the first row.
+                              if (!row) return accepted_response(*entry, position, "recorded");
+                              HttpResponse response = entry_response(201, *row);
+                              response.headers.emplace_back(
+                                  "Location", "/events/" + entry->event_id.to_string());
+                              return response;
+                            });
+            });
+      });
+}
+
+void get_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+               const PathParameters& parameters, Respond respond) {
+  std::string event_id = parameters.at("event_id");
+  if (!domain::Uuid::parse(event_id)) {
+    respond(error_response(400, "event_id must be a UUID, got '" + event_id + "'"));
+    return;
+  }
+  after_position(*context, request, std::move(respond),
+                 [context, request, event_id](Respond respond) {
+                   with_database(*context, request, std::move(respond),
+                                 [event_id](pqxx::connection& connection) {
+                                   auto row = find_entry(connection, event_id);
+                                   if (!row) return error_response(404, "Event not found");
+                                   return entry_response(200, *row);
+                                 });
+                 });
+}
+
+HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQuery& query) {
+  // The WHERE clause is assembled only from these fixed fragments; values are parameters.
+  std::string where = "TRUE";
+  std::vector<std::string> values;
+  auto condition = [&](const char* fragment, const std::string& value) {
+    values.push_back(value);
+    where += std::string(" AND ") + fragment + " $" + std::to_string(values.size());
+  };
+  if (query.user_id) condition("user_id =", *query.user_id);
+  if (query.session_id) condition("session_id =", *query.session_id);
+  if (query.event_type) condition("event_type =", *query.event_type);
+  if (query.event_source) condition("event_source =", *query.event_source);
+  if (query.ts_gte) condition("ts >=", domain::format_timestamp(*query.ts_gte));
+  if (query.ts_lte) condition("ts <=", domain::format_timestamp(*query.ts_lte));
+  std::vector<std::string> paged = values;
+  paged.push_back(std::to_string(query.size));
+  paged.push_back(std::to_string((query.page - 1) * query.size));
+  std::string limits = " LIMIT $" + std::to_string(values.size() + 1) + "::bigint OFFSET $" +
+                       std::to_string(values.size() + 2) + "::bigint";
+
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
+                                   ", count(*) OVER () FROM event_log WHERE " + where +
+                                   " ORDER BY ts DESC, event_id" + limits,
+                               pqxx::prepare::make_dynamic_params(paged));
+  std::int64_t total = 0;
+  if (!rows.empty()) {
+    total = rows[0][11].as<std::int64_t>();
+  } else if (query.page > 1) {
+    // Past the end no row carries the count.
+    total = read.exec_params1("SELECT count(*) FROM event_log WHERE " + where,
+                              pqxx::prepare::make_dynamic_params(values))[0]
+                .as<std::int64_t>();
+  }
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartArray();
+  for (const auto& row : rows) write_entry(writer, row);
+  writer.EndArray();
+  HttpResponse response{200, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+  response.headers.emplace_back("X-Total-Count", std::to_string(total));
+  return response;
+}
+
+}  // namespace
+
+void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
+  router.add("POST", "/events",
+             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+               create_entry(context, request, std::move(respond));
+             });
+  router.add("GET", "/events/{event_id}",
+             [context](const HttpRequest& request, const PathParameters& parameters,
+                       Respond respond) { get_entry(context, request, parameters, std::move(respond)); });
+  router.add("GET", "/events",
+             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+               auto query = domain::parse_log_entry_query(request.query, {"position"});
+               if (!query) {
+                 respond(error_response(query.error()));
+                 return;
+               }
+               after_position(*context, request, std::move(respond),
+                              [context, request, query = *query](Respond respond) {
+                                with_database(*context, request, std::move(respond),
+                                              [query](pqxx::connection& connection) {
+                                                return list_entries(connection, query);
+                                              });
+                              });
+             });
+}
+
+}  // namespace tidemark::api

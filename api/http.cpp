@@ -1,0 +1,65 @@
+#include "api/http.h"
+
+#include "domain/json.h"
+
+namespace tidemark::api {
+
+std::string HttpRequest::header(std::string_view lower_case_name) const {
+  auto found = headers.find(std::string(lower_case_name));
+  return found == headers.end() ? std::string() : found->second;
+}
+
+HttpResponse error_response(int status, std::string_view message) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("detail");
+  domain::write_string(writer, message);
+  writer.EndObject();
+  return {status, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+}
+
+HttpResponse error_response(const domain::Error& error) {
+  switch (error.kind) {
+    case domain::ErrorKind::invalid: return error_response(400, error.message);
+    case domain::ErrorKind::not_found: return error_response(404, error.message);
+    case domain::ErrorKind::conflict: return error_response(409, error.message);
+    case domain::ErrorKind::too_large: return error_response(413, error.message);
+    case domain::ErrorKind::unavailable: return unavailable_response(error.message);
+  }
+  return error_response(500, error.message);
+}
+
+HttpResponse unavailable_response(std::string_view message, int retry_after_seconds) {
+  HttpResponse response = error_response(503, message);
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  return response;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string decoded;
+  decoded.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      decoded.push_back(' ');
+    } else if (text[i] == '%') {
+      if (i + 2 >= text.size() + 0 && i + 2 > text.size() - 1 + 1) return std::nullopt;
+      int high = i + 1 < text.size() ? hex(text[i + 1]) : -1;
+      int low = i + 2 < text.size() ? hex(text[i + 2]) : -1;
+      if (high < 0 || low < 0) return std::nullopt;
+      decoded.push_back(static_cast<char>(high << 4 | low));
+      i += 2;
+    } else {
+      decoded.push_back(text[i]);
+    }
+  }
+  return decoded;
+}
+
+}  // namespace tidemark::api

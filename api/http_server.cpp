@@ -1,0 +1,198 @@
+#include "api/http_server.h"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/http_headers.h>
+
+#include <algorithm>
+#include <sstream>
+#include <thread>
+
+#include "infra/ids.h"
+#include "infra/log.h"
+
+namespace tidemark::api {
+
+struct HttpServer::State {
+  std::shared_ptr<const Router> router;
+  std::size_t max_body_bytes = 0;
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> draining{false};
+};
+
+namespace {
+
+using namespace Pistache;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+/// Converts Pistache's request into ours; the query is parsed separately.
+HttpRequest convert(const Http::Request& request) {
+  HttpRequest converted;
+  converted.method = Http::methodString(request.method());
+  converted.path = request.resource();
+  for (const auto& raw : request.headers().rawList()) {
+    converted.headers[lower(raw.first)] = raw.second.value();
+  }
+  for (const auto& header : request.headers().list()) {
+    std::ostringstream value;
+    header->write(value);
+    converted.headers[lower(header->name())] = value.str();
+  }
+  converted.body = request.body();
+  return converted;
+}
+
+/// A response header whose name is known only at run time: Pistache 0.0.5 writes only typed
+/// headers into responses and silently drops raw ones.
+class NamedHeader : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& stream) const override { stream << value_; }
+#ifdef SAFE_HEADER_CAST
+  uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+#endif
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+void set_header(Http::ResponseWriter& writer, std::string name, std::string value) {
+  writer.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
+}
+
+class PistacheHandler : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(PistacheHandler)
+
+  explicit PistacheHandler(std::shared_ptr<HttpServer::State> state) : state_(std::move(state)) {}
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+    bool keep_alive = request.version() == Http::Version::Http11;
+    if (auto connection = request.headers().tryGet<Http::Header::Connection>()) {
+      keep_alive = connection->control() == Http::ConnectionControl::KeepAlive;
+    }
+    // Pistache copied the request's Connection header (or Close) into the response already.
+    writer.headers().remove<Http::Header::Connection>();
+    writer.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
+                                                              : Http::ConnectionControl::Close);
+
+    auto shared_writer = std::make_shared<Http::ResponseWriter>(std::move(writer));
+    auto state = state_;
+    HttpRequest converted = convert(request);
+    converted.request_id = converted.header("x-request-id");
+    if (converted.request_id.empty() || converted.request_id.size() > 128) {
+      converted.request_id = infra::random_uuid().to_string();
+    }
+    state->in_flight++;
+    auto sent = std::make_shared<std::atomic<bool>>(false);
+    Respond respond = [shared_writer, state, sent, request_id = converted.request_id](
+                          HttpResponse response) {
+      if (sent->exchange(true)) return;  // a second answer to one request is a bug; drop it
+      set_header(*shared_writer, "X-Request-Id", request_id);
+      set_header(*shared_writer, "X-Content-Type-Options", "nosniff");
+      set_header(*shared_writer, "Cache-Control", "no-store");
+      for (const auto& [name, value] : response.headers) {
+        set_header(*shared_writer, name, value);
+      }
+      shared_writer->send(static_cast<Http::Code>(response.status), response.body,
+                          Http::Mime::MediaType::fromString(response.content_type));
+      state->in_flight--;
+    };
+
+    if (state->draining) {
+      respond(unavailable_response("the server is shutting down"));
+      return;
+    }
+    auto query = parse_query(request);
+    if (!query) {
+      respond(error_response(400, "the query string has a malformed %-escape"));
+      return;
+    }
+    converted.query = std::move(*query);
+    if (converted.body.size() > state->max_body_bytes) {
+      respond(error_response(413, "request body is " + std::to_string(converted.body.size()) +
+                                      " bytes; the limit is " +
+                                      std::to_string(state->max_body_bytes)));
+      return;
+    }
+    try {
+      state->router->dispatch(converted, respond);
+    } catch (const std::exception& error) {
+      infra::log_error("handler threw", {{"error", error.what()}, {"path", converted.path},
+                                         {"request_id", converted.request_id}});
+      respond(error_response(500, "internal error; request id " + converted.request_id));
+    }
+  }
+
+ private:
+  static std::optional<domain::QueryParameters> parse_query(const Http::Request& request) {
+    domain::QueryParameters parameters;
+    const auto& query = request.query();
+    for (auto parameter = query.parameters_begin(); parameter != query.parameters_end();
+         ++parameter) {
+      auto name = percent_decode(parameter->first);
+      auto value = percent_decode(parameter->second);
+      if (!name || !value) return std::nullopt;
+      parameters.emplace_back(std::move(*name), std::move(*value));
+    }
+    std::sort(parameters.begin(), parameters.end());
+    return parameters;
+  }
+
+  std::shared_ptr<HttpServer::State> state_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(Options options, std::shared_ptr<const Router> router)
+    : options_(std::move(options)), state_(std::make_shared<State>()) {
+  state_->router = std::move(router);
+  state_->max_body_bytes = options_.max_body_bytes;
+}
+
+HttpServer::~HttpServer() {
+  if (endpoint_) endpoint_->shutdown();
+}
+
+std::uint16_t HttpServer::start() {
+  Address address(options_.host, Port(options_.port));
+  endpoint_ = std::make_unique<Http::Endpoint>(address);
+  // Pistache's own limit covers the whole request; ours (the JSON 413) covers the body, so
+  // leave room for headers above it.
+  auto options = Http::Endpoint::options()
+                     .threads(options_.threads)
+                     .flags(Tcp::Options::ReuseAddr)
+                     .maxRequestSize(options_.max_body_bytes + 64 * 1024)
+                     .headerTimeout(std::chrono::seconds(10))
+                     .bodyTimeout(std::chrono::seconds(60));
+  endpoint_->init(options);
+  endpoint_->setHandler(Http::make_handler<PistacheHandler>(state_));
+  endpoint_->serveThreaded();
+  return static_cast<std::uint16_t>(endpoint_->getPort());
+}
+
+std::size_t HttpServer::in_flight() const { return state_->in_flight; }
+
+void HttpServer::drain_and_stop(std::chrono::milliseconds timeout) {
+  state_->draining = true;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (state_->in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (state_->in_flight > 0) {
+    infra::log_warning("stopping with requests still in flight",
+                       {{"count", std::to_string(state_->in_flight.load())}});
+  }
+  if (endpoint_) endpoint_->shutdown();
+  endpoint_.reset();
+}
+
+}  // namespace tidemark::api

@@ -1,0 +1,56 @@
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/roles.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: tidemark COMMAND [options]
+
+Tidemark: an event-sourced backend for machine-learning mobile apps.
+
+Roles:
+  api        serve the HTTP API
+  projector  apply the event log to the PostgreSQL read models
+  inference  run models on submitted recordings (arrives with the inference issue)
+  broker     serve an embedded Kafka-protocol broker on loopback, for development and tests
+  dev        the whole stack in one process: local PostgreSQL, broker, projector, API
+
+Administration:
+  migrate    apply (up), revert (down [VERSION]) or list (status) schema migrations
+  config     print the effective configuration of a role, secrets masked
+
+Run `tidemark COMMAND --help` for the settings of each command.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tidemark::app::block_stop_signals();
+  if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h" ||
+      std::string_view(argv[1]) == "help") {
+    std::fputs(kUsage, stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> arguments(argv + 2, argv + argc);
+  using Role = int (*)(const std::vector<std::string>&, const char* const*);
+  const std::pair<const char*, Role> roles[] = {
+      {"api", tidemark::app::run_api},
+      {"projector", tidemark::app::run_projector},
+      {"inference", tidemark::app::run_inference},
+      {"broker", tidemark::app::run_broker},
+      {"dev", tidemark::app::run_dev},
+      {"migrate", tidemark::app::run_migrate},
+      {"config", tidemark::app::run_config},
+  };
+  for (const auto& [name, run] : roles) {
+    if (command == name) return run(arguments, environ);
+  }
+  std::fprintf(stderr, "tidemark: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
+}

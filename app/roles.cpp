@@ -1,0 +1,390 @@
+#include "app/roles.h"
+
+#include <csignal>
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "api/http_server.h"
+#include "api/routes.h"
+#include "infra/checkpoint_watcher.h"
+#include "infra/config.h"
+#include "infra/database.h"
+#include "infra/kafka.h"
+#include "infra/local_postgres.h"
+#include "infra/log.h"
+#include "projections/migrations.h"
+#include "projections/read_models.h"
+#include "workers/projector.h"
+
+namespace tidemark::app {
+namespace {
+
+namespace fs = std::filesystem;
+using infra::ConfigError;
+using infra::Settings;
+using infra::SettingsSchema;
+
+constexpr const char* kDatabaseUrlFile = "database.url";
+constexpr const char* kBrokerAddressFile = "broker.address";
+
+/// Parses a role's settings, or prints help / the error. Returns nullopt when the caller
+/// should exit with `exit_code`.
+std::optional<Settings> parse_settings(const SettingsSchema& schema, std::string_view command,
+                                       std::string_view summary,
+                                       const std::vector<std::string>& arguments,
+                                       const char* const* environment, int& exit_code,
+                                       std::vector<std::string>* positional = nullptr) {
+  if (std::find(arguments.begin(), arguments.end(), "--help") != arguments.end() ||
+      std::find(arguments.begin(), arguments.end(), "-h") != arguments.end()) {
+    std::cout << schema.help(command, summary);
+    exit_code = 0;
+    return std::nullopt;
+  }
+  try {
+    Settings settings = schema.parse(arguments, environment, positional);
+    infra::set_log_level(settings.log_level);
+    return settings;
+  } catch (const ConfigError& error) {
+    std::cerr << "tidemark " << command << ": " << error.what() << "\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+}
+
+std::string read_stack_file(const Settings& settings, const char* name) {
+  std::ifstream in(fs::path(settings.data_dir) / name);
+  std::string value;
+  std::getline(in, value);
+  return value;
+}
+
+void write_stack_file(const Settings& settings, const char* name, const std::string& value) {
+  fs::create_directories(settings.data_dir);
+  fs::path path = fs::path(settings.data_dir) / name;
+  fs::path temporary = path;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << value << "\n";
+  }
+  fs::rename(temporary, path);
+}
+
+/// The configured database URL, or the one `tidemark dev` left in the data folder.
+std::string database_url(const Settings& settings) {
+  if (!settings.database_url.empty()) return settings.database_url;
+  std::string url = read_stack_file(settings, kDatabaseUrlFile);
+  if (url.empty()) {
+    throw ConfigError("no database: set --database-url (TIDEMARK_DATABASE_URL) or run `tidemark "
+                      "dev` with data folder " + settings.data_dir);
+  }
+  return url;
+}
+
+/// The configured Kafka bootstrap servers, or the embedded broker's address in the data folder.
+std::string bootstrap_servers(const Settings& settings) {
+  if (!settings.kafka_bootstrap_servers.empty()) return settings.kafka_bootstrap_servers;
+  std::string address = read_stack_file(settings, kBrokerAddressFile);
+  if (address.empty()) {
+    throw ConfigError("no Kafka: set --kafka-bootstrap-servers (TIDEMARK_KAFKA_BOOTSTRAP_SERVERS) "
+                      "or run `tidemark broker` or `tidemark dev` with data folder " +
+                      settings.data_dir);
+  }
+  return address;
+}
+
+int wait_for_stop_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  infra::log_info("stopping", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  return received;
+}
+
+void apply_migrations(const std::string& url) {
+  auto connection = infra::connect(url);
+  projections::Migrator migrator(projections::load_migrations(projections::embedded_migration_files()));
+  migrator.up(*connection);
+}
+
+/// The HTTP API and what it needs, started and stopped as one.
+class ApiRole {
+ public:
+  ApiRole(const Settings& settings, const std::string& url, const std::string& bootstrap)
+      : settings_(settings),
+        producer_(infra::EventProducer::Options{bootstrap, "tidemark-api",
+                                                settings.produce_timeout_ms}),
+        watcher_(url, projections::kReadModelsProjection, settings.events_topic),
+        database_(url, static_cast<std::size_t>(settings.db_pool_size),
+                  static_cast<std::size_t>(settings.db_queue_limit)) {
+    auto context = std::make_shared<api::ApiContext>(api::ApiContext{
+        producer_, watcher_, database_, settings.events_topic,
+        std::chrono::milliseconds(settings.projection_wait_ms)});
+    server_ = std::make_unique<api::HttpServer>(
+        api::HttpServer::Options{settings.http_host, static_cast<std::uint16_t>(settings.http_port),
+                                 static_cast<int>(settings.http_threads),
+                                 static_cast<std::size_t>(settings.max_body_bytes)},
+        api::make_router(context));
+  }
+
+  std::uint16_t start() {
+    std::uint16_t port = server_->start();
+    infra::log_info("API listening", {{"host", settings_.http_host}, {"port", std::to_string(port)}});
+    return port;
+  }
+
+  void stop() {
+    server_->drain_and_stop(std::chrono::milliseconds(settings_.drain_timeout_ms));
+    database_.stop();
+    producer_.flush(std::chrono::milliseconds(5000));
+  }
+
+ private:
+  Settings settings_;
+  infra::EventProducer producer_;
+  infra::CheckpointWatcher watcher_;
+  infra::DatabasePool database_;
+  std::unique_ptr<api::HttpServer> server_;
+};
+
+/// A projector on its own thread.
+class ProjectorRole {
+ public:
+  ProjectorRole(const Settings& settings, const std::string& url, const std::string& bootstrap)
+      : projector_(workers::Projector::Options{url, bootstrap, settings.events_topic,
+                                               settings.dead_letter_topic,
+                                               settings.projector_group,
+                                               static_cast<std::size_t>(
+                                                   settings.projector_batch_size)}) {
+    thread_ = std::thread([this] { projector_.run(stopping_); });
+  }
+  ~ProjectorRole() { stop(); }
+
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stopping_{false};
+  workers::Projector projector_;
+  std::thread thread_;
+};
+
+template <typename Body>
+int guarded(std::string_view command, Body body) {
+  try {
+    return body();
+  } catch (const ConfigError& error) {
+    std::cerr << "tidemark " << command << ": " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    infra::log_error("fatal", {{"command", command}, {"error", error.what()}});
+    return 1;
+  }
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that disconnects mid-response must not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int run_api(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(infra::api_schema(), "api", "Serve the HTTP API.", arguments,
+                                 environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("api", [&] {
+    ApiRole api(*settings, database_url(*settings), bootstrap_servers(*settings));
+    std::uint16_t port = api.start();
+    std::cout << "Tidemark API on http://" << settings->http_host << ":" << port << "/" << std::endl;
+    wait_for_stop_signal();
+    api.stop();
+    return 0;
+  });
+}
+
+int run_projector(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(infra::projector_schema(), "projector",
+                                 "Apply the event log to the PostgreSQL read models, exactly once.",
+                                 arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("projector", [&] {
+    ProjectorRole projector(*settings, database_url(*settings), bootstrap_servers(*settings));
+    wait_for_stop_signal();
+    projector.stop();
+    return 0;
+  });
+}
+
+int run_inference(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(infra::inference_schema(), "inference",
+                                 "Run models on submitted recordings. Not built yet: this role "
+                                 "arrives with the inference issue.",
+                                 arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  std::cerr << "tidemark inference: the inference worker is not built yet\n";
+  return 1;
+}
+
+int run_broker(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(
+      infra::broker_schema(), "broker",
+      "Serve librdkafka's mock Kafka cluster on loopback, for development and tests. It keeps "
+      "everything in memory: not for production.",
+      arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("broker", [&] {
+    infra::EmbeddedBroker broker(infra::EmbeddedBroker::Options{
+        static_cast<std::uint16_t>(settings->broker_port),
+        {settings->events_topic, settings->dead_letter_topic},
+        static_cast<int>(settings->topic_partitions)});
+    write_stack_file(*settings, kBrokerAddressFile, broker.bootstrap_servers());
+    std::cout << "Tidemark broker on " << broker.bootstrap_servers() << std::endl;
+    wait_for_stop_signal();
+    fs::remove(fs::path(settings->data_dir) / kBrokerAddressFile);
+    return 0;
+  });
+}
+
+int run_dev(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(
+      infra::dev_schema(), "dev",
+      "Run the whole stack in one process: a local PostgreSQL in DATA_DIR (unless "
+      "--database-url is given), the embedded broker (unless --kafka-bootstrap-servers is given), "
+      "migrations, the projector and the API.",
+      arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("dev", [&] {
+    settings->data_dir = fs::absolute(settings->data_dir).lexically_normal().string();
+    fs::create_directories(settings->data_dir);
+
+    std::unique_ptr<infra::LocalPostgres> postgres;
+    std::string url = settings->database_url;
+    if (url.empty()) {
+      postgres = std::make_unique<infra::LocalPostgres>(infra::LocalPostgres::Options{
+          fs::path(settings->data_dir) / "postgres",
+          static_cast<std::uint16_t>(settings->postgres_port)});
+      postgres->start();
+      url = postgres->url();
+      write_stack_file(*settings, kDatabaseUrlFile, url);
+      infra::log_info("local PostgreSQL started", {{"port", std::to_string(postgres->port())}});
+    }
+    std::unique_ptr<infra::EmbeddedBroker> broker;
+    std::string bootstrap = settings->kafka_bootstrap_servers;
+    if (bootstrap.empty()) {
+      broker = std::make_unique<infra::EmbeddedBroker>(infra::EmbeddedBroker::Options{
+          static_cast<std::uint16_t>(settings->broker_port),
+          {settings->events_topic, settings->dead_letter_topic},
+          static_cast<int>(settings->topic_partitions)});
+      bootstrap = broker->bootstrap_servers();
+      write_stack_file(*settings, kBrokerAddressFile, bootstrap);
+      infra::log_info("embedded broker started", {{"bootstrap", bootstrap}});
+    }
+    apply_migrations(url);
+    ProjectorRole projector(*settings, url, bootstrap);
+    ApiRole api(*settings, url, bootstrap);
+    std::uint16_t port = api.start();
+    std::cout << "Tidemark is running: http://" << settings->http_host << ":" << port << "/\n"
+              << "  broker    " << bootstrap << "\n"
+              << "  database  " << infra::mask_url_password(url) << "\n"
+              << "Press Ctrl-C to stop." << std::endl;
+    wait_for_stop_signal();
+    api.stop();
+    projector.stop();
+    if (broker) fs::remove(fs::path(settings->data_dir) / kBrokerAddressFile);
+    if (postgres) {
+      postgres->stop();
+      fs::remove(fs::path(settings->data_dir) / kDatabaseUrlFile);
+    }
+    return 0;
+  });
+}
+
+int run_migrate(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  std::vector<std::string> positional;
+  auto settings = parse_settings(
+      infra::migrate_schema(), "migrate [up [VERSION] | down [VERSION] | status]",
+      "Apply pending migrations (up, the default), revert those above VERSION (down; without "
+      "VERSION only the latest), or list them (status).",
+      arguments, environment, exit_code, &positional);
+  if (!settings) return exit_code;
+  return guarded("migrate", [&] {
+    std::string verb = positional.empty() ? "up" : positional[0];
+    std::optional<int> target;
+    if (positional.size() > 1) {
+      try {
+        target = std::stoi(positional[1]);
+      } catch (const std::exception&) {
+        throw ConfigError("VERSION must be a number, got '" + positional[1] + "'");
+      }
+    }
+    if (positional.size() > 2 || (verb != "up" && verb != "down" && verb != "status")) {
+      throw ConfigError("usage: tidemark migrate [up [VERSION] | down [VERSION] | status]");
+    }
+    auto connection = infra::connect(database_url(*settings));
+    projections::Migrator migrator(
+        projections::load_migrations(projections::embedded_migration_files()));
+    if (verb == "status") {
+      for (const auto& migration : migrator.status(*connection)) {
+        std::printf("%04d %-30s %s\n", migration.version, migration.name.c_str(),
+                    migration.applied ? "applied" : "pending");
+      }
+    } else if (verb == "up") {
+      std::printf("applied %d migration(s)\n", migrator.up(*connection, target));
+    } else {
+      std::printf("reverted %d migration(s)\n", migrator.down(*connection, target));
+    }
+    return 0;
+  });
+}
+
+int run_config(const std::vector<std::string>& arguments, const char* const* environment) {
+  if (arguments.empty() || arguments[0] == "--help") {
+    std::cout << "usage: tidemark config ROLE [options]\n\nPrint the effective settings of ROLE "
+                 "(api, projector, inference, broker, dev, migrate), secrets masked.\n";
+    return arguments.empty() ? 2 : 0;
+  }
+  const std::pair<const char*, SettingsSchema (*)()> schemas[] = {
+      {"api", infra::api_schema},       {"projector", infra::projector_schema},
+      {"inference", infra::inference_schema}, {"broker", infra::broker_schema},
+      {"dev", infra::dev_schema},       {"migrate", infra::migrate_schema}};
+  for (const auto& [role, make_schema] : schemas) {
+    if (arguments[0] != role) continue;
+    SettingsSchema schema = make_schema();
+    int exit_code = 0;
+    auto settings = parse_settings(schema, "config", "", {arguments.begin() + 1, arguments.end()},
+                                   environment, exit_code);
+    if (!settings) return exit_code;
+    std::cout << schema.describe(*settings);
+    return 0;
+  }
+  std::cerr << "tidemark config: unknown role '" << arguments[0] << "'\n";
+  return 2;
+}
+
+}  // namespace tidemark::app

@@ -1,0 +1,88 @@
+#include "domain/json.h"
+
+#include <rapidjson/error/en.h>
+
+namespace tidemark::domain {
+
+Result<rapidjson::Document> parse_json_object(std::string_view text, std::string_view what) {
+  rapidjson::Document document;
+  document.Parse(text.data(), text.size());
+  if (document.HasParseError()) {
+    return invalid(std::string(what) + " is not valid JSON: " +
+                   rapidjson::GetParseError_En(document.GetParseError()) + " (at byte " +
+                   std::to_string(document.GetErrorOffset()) + ")");
+  }
+  if (!document.IsObject()) return invalid(std::string(what) + " must be a JSON object");
+  return document;
+}
+
+std::string to_json(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  value.Accept(writer);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+const rapidjson::Value* JsonFieldReader::find(std::string_view name, bool required) {
+  known_.emplace(name);
+  auto member = object_.FindMember(
+      rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
+  if (member == object_.MemberEnd() || member->value.IsNull()) {
+    if (required) fail("field '" + std::string(name) + "' is required");
+    return nullptr;
+  }
+  return &member->value;
+}
+
+void JsonFieldReader::fail(std::string message) {
+  if (!error_) error_ = invalid(std::move(message));
+}
+
+std::optional<std::string> JsonFieldReader::string(std::string_view name, bool required,
+                                                   std::size_t max_length) {
+  const rapidjson::Value* value = find(name, required);
+  if (!value) return std::nullopt;
+  if (!value->IsString()) {
+    fail("field '" + std::string(name) + "' must be a string");
+    return std::nullopt;
+  }
+  std::string text(value->GetString(), value->GetStringLength());
+  if (text.empty()) {
+    fail("field '" + std::string(name) + "' must not be empty");
+    return std::nullopt;
+  }
+  if (text.size() > max_length) {
+    fail("field '" + std::string(name) + "' must be at most " + std::to_string(max_length) +
+         " bytes");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<std::string> JsonFieldReader::object_text(std::string_view name, bool required,
+                                                        std::size_t max_bytes) {
+  const rapidjson::Value* value = find(name, required);
+  if (!value) return std::nullopt;
+  if (!value->IsObject()) {
+    fail("field '" + std::string(name) + "' must be a JSON object");
+    return std::nullopt;
+  }
+  std::string text = to_json(*value);
+  if (text.size() > max_bytes) {
+    fail("field '" + std::string(name) + "' must be at most " + std::to_string(max_bytes) +
+         " bytes of JSON");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<Error> JsonFieldReader::finish() const {
+  if (error_) return error_;
+  for (const auto& member : object_.GetObject()) {
+    std::string_view name(member.name.GetString(), member.name.GetStringLength());
+    if (!known_.contains(name)) return invalid("unknown field '" + std::string(name) + "'");
+  }
+  return std::nullopt;
+}
+
+}  // namespace tidemark::domain

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "domain/result.h"
+
+namespace tidemark::domain {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Parses a request or record body that must be one JSON object; the error names the problem.
+Result<rapidjson::Document> parse_json_object(std::string_view text, std::string_view what);
+
+/// Serialises a value compactly.
+std::string to_json(const rapidjson::Value& value);
+
+inline void write_string(JsonWriter& writer, std::string_view text) {
+  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+/// Reads the fields of one JSON object by name and type, remembering the first problem so a
+/// caller can read every field and then ask once whether the object was valid. Fields the
+/// caller never asked for are reported as unknown.
+class JsonFieldReader {
+ public:
+  explicit JsonFieldReader(const rapidjson::Value& object) : object_(object) {}
+
+  /// A string of 1..max_length characters; `required` decides whether absence is an error.
+  /// JSON null counts as absent.
+  std::optional<std::string> string(std::string_view name, bool required, std::size_t max_length);
+  /// A nested JSON object, serialised; absent or null gives std::nullopt.
+  std::optional<std::string> object_text(std::string_view name, bool required,
+                                         std::size_t max_bytes);
+
+  /// The first problem met, or the first field that no call named.
+  std::optional<Error> finish() const;
+
+ private:
+  const rapidjson::Value* find(std::string_view name, bool required);
+  void fail(std::string message);
+
+  const rapidjson::Value& object_;
+  std::set<std::string, std::less<>> known_;
+  std::optional<Error> error_;
+};
+
+}  // namespace tidemark::domain

@@ -1,0 +1,286 @@
+#include "infra/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+namespace tidemark::infra {
+
+std::string SettingsSchema::flag_name(std::string_view name) {
+  std::string flag = "--" + std::string(name);
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+std::string SettingsSchema::environment_name(std::string_view name) {
+  std::string variable = "TIDEMARK_" + std::string(name);
+  std::transform(variable.begin(), variable.end(), variable.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return variable;
+}
+
+SettingsSchema& SettingsSchema::text(std::string name, std::string Settings::*field,
+                                     std::string default_value, std::string description,
+                                     bool secret) {
+  entries_.push_back({name, default_value, std::move(description), secret,
+                      [field](Settings& settings, const std::string& value) {
+                        settings.*field = value;
+                      }});
+  readers_.push_back([field](const Settings& settings) { return settings.*field; });
+  return *this;
+}
+
+SettingsSchema& SettingsSchema::integer(std::string name, std::int64_t Settings::*field,
+                                        std::int64_t default_value, std::int64_t min,
+                                        std::int64_t max, std::string description) {
+  auto assign = [name, field, min, max](Settings& settings, const std::string& value) {
+    std::int64_t number = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (error != std::errc{} || end != value.data() + value.size()) {
+      throw ConfigError(name + " must be a whole number, got '" + value + "'");
+    }
+    if (number < min || number > max) {
+      throw ConfigError(name + " must be between " + std::to_string(min) + " and " +
+                        std::to_string(max) + ", got " + value);
+    }
+    settings.*field = number;
+  };
+  entries_.push_back({name, std::to_string(default_value),
+                      description + " (" + std::to_string(min) + ".." + std::to_string(max) + ")",
+                      false, assign});
+  readers_.push_back([field](const Settings& settings) { return std::to_string(settings.*field); });
+  return *this;
+}
+
+SettingsSchema& SettingsSchema::choice(std::string name, std::string Settings::*field,
+                                       std::string default_value, std::vector<std::string> allowed,
+                                       std::string description) {
+  std::string listed;
+  for (const auto& word : allowed) listed += (listed.empty() ? "" : ", ") + word;
+  auto assign = [name, field, allowed, listed](Settings& settings, const std::string& value) {
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      throw ConfigError(name + " must be one of " + listed + ", got '" + value + "'");
+    }
+    settings.*field = value;
+  };
+  entries_.push_back({name, default_value, description + " (" + listed + ")", false, assign});
+  readers_.push_back([field](const Settings& settings) { return settings.*field; });
+  return *this;
+}
+
+Settings SettingsSchema::parse(const std::vector<std::string>& arguments,
+                               const char* const* environment,
+                               std::vector<std::string>* positional) const {
+  std::map<std::string, std::string> environment_values;
+  for (auto variable = environment; variable && *variable; ++variable) {
+    std::string_view entry(*variable);
+    auto equals = entry.find('=');
+    if (equals != std::string_view::npos && entry.starts_with("TIDEMARK_")) {
+      environment_values.emplace(entry.substr(0, equals), entry.substr(equals + 1));
+    }
+  }
+
+  std::map<std::string, std::string> flag_values;
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    const std::string& argument = arguments[i];
+    if (!argument.starts_with("--")) {
+      if (!positional) throw ConfigError("unexpected argument '" + argument + "'");
+      positional->push_back(argument);
+      continue;
+    }
+    auto equals = argument.find('=');
+    std::string flag = argument.substr(0, equals);
+    auto entry = std::find_if(entries_.begin(), entries_.end(),
+                              [&](const Entry& e) { return flag_name(e.name) == flag; });
+    if (entry == entries_.end()) {
+      throw ConfigError("unknown option '" + flag + "' (see --help)");
+    }
+    if (equals != std::string::npos) {
+      flag_values[entry->name] = argument.substr(equals + 1);
+    } else if (i + 1 < arguments.size()) {
+      flag_values[entry->name] = arguments[++i];
+    } else {
+      throw ConfigError("option '" + flag + "' needs a value");
+    }
+  }
+
+  Settings settings;
+  for (const auto& entry : entries_) {
+    std::string value = entry.default_value;
+    if (auto from_environment = environment_values.find(environment_name(entry.name));
+        from_environment != environment_values.end()) {
+      value = from_environment->second;
+    }
+    if (auto from_flag = flag_values.find(entry.name); from_flag != flag_values.end()) {
+      value = from_flag->second;
+    }
+    entry.assign(settings, value);
+  }
+  return settings;
+}
+
+std::string SettingsSchema::help(std::string_view command, std::string_view summary) const {
+  std::ostringstream out;
+  out << "usage: tidemark " << command << " [options]\n\n" << summary << "\n\n";
+  out << "Every option can also be set by its environment variable; a flag wins.\n\n";
+  for (const auto& entry : entries_) {
+    out << "  " << flag_name(entry.name) << " VALUE  (env " << environment_name(entry.name)
+        << ")\n      " << entry.description << "\n      default: "
+        << (entry.default_value.empty() ? "(empty)" : entry.default_value) << "\n";
+  }
+  out << "  --help\n      print this help and exit\n";
+  return out.str();
+}
+
+std::string SettingsSchema::describe(const Settings& settings) const {
+  std::ostringstream out;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    std::string value = readers_[i](settings);
+    if (entries_[i].secret) value = mask_url_password(value);
+    out << entries_[i].name << " = " << value << "\n";
+  }
+  return out.str();
+}
+
+std::string mask_url_password(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  auto authority_start = scheme + 3;
+  auto at = url.find('@', authority_start);
+  auto slash = url.find('/', authority_start);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
+    return std::string(url);
+  }
+  auto colon = url.find(':', authority_start);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "****" + std::string(url.substr(at));
+}
+
+namespace {
+
+void add_common(SettingsSchema& schema) {
+  schema.text("data_dir", &Settings::data_dir, ".tidemark",
+              "folder of the local stack: PostgreSQL data, broker address, database URL");
+  schema.choice("log_level", &Settings::log_level, "info", {"debug", "info", "warning", "error"},
+                "lowest level of log line written to stderr as JSON");
+}
+
+void add_database(SettingsSchema& schema) {
+  schema.text("database_url", &Settings::database_url, "",
+              "PostgreSQL URL; empty means the one `tidemark dev` wrote to DATA_DIR/database.url",
+              true);
+}
+
+void add_events_topic(SettingsSchema& schema) {
+  schema.text("events_topic", &Settings::events_topic, "tidemark.events",
+              "topic that holds the event log");
+}
+
+void add_kafka(SettingsSchema& schema) {
+  schema.text("kafka_bootstrap_servers", &Settings::kafka_bootstrap_servers, "",
+              "Kafka bootstrap servers; empty means the embedded broker's address in "
+              "DATA_DIR/broker.address");
+  add_events_topic(schema);
+}
+
+void add_dead_letter(SettingsSchema& schema) {
+  schema.text("dead_letter_topic", &Settings::dead_letter_topic, "tidemark.events.dlq",
+              "topic that receives records the projector cannot apply");
+}
+
+void add_broker(SettingsSchema& schema) {
+  schema.integer("broker_port", &Settings::broker_port, 19092, 0, 65535,
+                 "loopback port of the embedded broker; 0 picks a free one");
+  schema.integer("topic_partitions", &Settings::topic_partitions, 6, 1, 1024,
+                 "partitions of each topic the embedded broker creates");
+}
+
+void add_api(SettingsSchema& schema) {
+  schema.text("http_host", &Settings::http_host, "127.0.0.1", "address the HTTP API listens on");
+  schema.integer("http_port", &Settings::http_port, 8080, 0, 65535,
+                 "port the HTTP API listens on; 0 picks a free one");
+  schema.integer("http_threads", &Settings::http_threads, 2, 1, 64,
+                 "HTTP reactor threads (connections are spread over them)");
+  schema.integer("max_body_bytes", &Settings::max_body_bytes, 1 << 20, 1024, 1LL << 30,
+                 "largest request body accepted; larger ones get 413");
+  schema.integer("produce_timeout_ms", &Settings::produce_timeout_ms, 5000, 100, 300000,
+                 "how long a write waits for the broker's acknowledgement before 503");
+  schema.integer("projection_wait_ms", &Settings::projection_wait_ms, 5000, 0, 60000,
+                 "how long a write or a read with a position waits for the projection");
+  schema.integer("db_pool_size", &Settings::db_pool_size, 4, 1, 256,
+                 "PostgreSQL connections (and threads) serving reads");
+  schema.integer("db_queue_limit", &Settings::db_queue_limit, 4096, 1, 1000000,
+                 "queued database tasks beyond which requests get 503");
+  schema.integer("drain_timeout_ms", &Settings::drain_timeout_ms, 10000, 0, 600000,
+                 "on SIGTERM, how long in-flight requests may take to finish");
+}
+
+void add_projector(SettingsSchema& schema) {
+  schema.text("projector_group", &Settings::projector_group, "tidemark-projector",
+              "consumer group the projectors share");
+  schema.integer("projector_batch_size", &Settings::projector_batch_size, 500, 1, 100000,
+                 "most events applied in one PostgreSQL transaction");
+}
+
+}  // namespace
+
+SettingsSchema broker_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_events_topic(schema);
+  add_dead_letter(schema);
+  add_broker(schema);
+  return schema;
+}
+
+SettingsSchema migrate_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  return schema;
+}
+
+SettingsSchema api_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_api(schema);
+  return schema;
+}
+
+SettingsSchema projector_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_dead_letter(schema);
+  add_projector(schema);
+  return schema;
+}
+
+SettingsSchema inference_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  return schema;
+}
+
+SettingsSchema dev_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_dead_letter(schema);
+  add_broker(schema);
+  schema.integer("postgres_port", &Settings::postgres_port, 0, 0, 65535,
+                 "port of the local PostgreSQL that dev starts; 0 picks a free one");
+  add_api(schema);
+  add_projector(schema);
+  return schema;
+}
+
+}  // namespace tidemark::infra

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tidemark::infra {
+
+/// A configuration that cannot be used; the message names the setting and the problem.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Every setting of every role. A role reads only those its schema names.
+/// Each setting `name_like_this` is the flag `--name-like-this` and the environment variable
+/// `TIDEMARK_NAME_LIKE_THIS`; a flag wins over the environment, which wins over the default.
+struct Settings {
+  std::string data_dir;
+  std::string database_url;
+  std::string kafka_bootstrap_servers;
+  std::string events_topic;
+  std::string dead_letter_topic;
+  std::int64_t topic_partitions = 0;
+  std::int64_t broker_port = 0;
+  std::int64_t postgres_port = 0;
+  std::string http_host;
+  std::int64_t http_port = 0;
+  std::int64_t http_threads = 0;
+  std::int64_t max_body_bytes = 0;
+  std::int64_t produce_timeout_ms = 0;
+  std::int64_t projection_wait_ms = 0;
+  std::int64_t db_pool_size = 0;
+  std::int64_t db_queue_limit = 0;
+  std::int64_t drain_timeout_ms = 0;
+  std::string projector_group;
+  std::int64_t projector_batch_size = 0;
+  std::string log_level;
+};
+
+/// The settings one role accepts, with defaults, bounds and descriptions for `--help`.
+class SettingsSchema {
+ public:
+  struct Entry {
+    std::string name;
+    std::string default_value;
+    std::string description;
+    bool secret = false;
+    std::function<void(Settings&, const std::string& value)> assign;  // throws ConfigError
+  };
+
+  SettingsSchema& text(std::string name, std::string Settings::*field, std::string default_value,
+                       std::string description, bool secret = false);
+  SettingsSchema& integer(std::string name, std::int64_t Settings::*field,
+                          std::int64_t default_value, std::int64_t min, std::int64_t max,
+                          std::string description);
+  /// One of a fixed set of words.
+  SettingsSchema& choice(std::string name, std::string Settings::*field, std::string default_value,
+                         std::vector<std::string> allowed, std::string description);
+
+  /// Reads `--name value` / `--name=value` flags and `TIDEMARK_*` variables. Unknown flags,
+  /// bad values and stray arguments are ConfigErrors. `positional` receives bare arguments
+  /// when given; otherwise they are errors.
+  Settings parse(const std::vector<std::string>& arguments, const char* const* environment,
+                 std::vector<std::string>* positional = nullptr) const;
+
+  /// The `--help` table: flag, environment variable, default and description per setting.
+  std::string help(std::string_view command, std::string_view summary) const;
+  /// `name = value` lines with secrets masked, for `tidemark config`.
+  std::string describe(const Settings& settings) const;
+
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  static std::string flag_name(std::string_view name);
+  static std::string environment_name(std::string_view name);
+
+ private:
+  std::vector<Entry> entries_;
+  std::vector<std::function<std::string(const Settings&)>> readers_;
+};
+
+/// The schemas of the roles, built from shared groups so a setting means the same everywhere.
+SettingsSchema broker_schema();
+SettingsSchema migrate_schema();
+SettingsSchema api_schema();
+SettingsSchema projector_schema();
+SettingsSchema inference_schema();
+SettingsSchema dev_schema();
+
+/// Masks the password of a `postgresql://user:password@host/db` URL for logs and `--help`.
+std::string mask_url_password(std::string_view url);
+
+}  // namespace tidemark::infra

@@ -1,0 +1,417 @@
+#include "infra/kafka.h"
+
+#include <arpa/inet.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <list>
+#include <mutex>
+
+#include "infra/log.h"
+
+namespace tidemark::infra {
+namespace {
+
+using domain::ErrorKind;
+using domain::Position;
+
+void set_option(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
+  char error[512];
+  if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    throw KafkaError(std::string("Kafka option ") + name + ": " + error);
+  }
+}
+
+rd_kafka_t* create_client(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+  char error[512];
+  rd_kafka_t* handle = rd_kafka_new(type, conf, error, sizeof error);
+  if (!handle) {
+    rd_kafka_conf_destroy(conf);
+    throw KafkaError(std::string("cannot create Kafka client: ") + error);
+  }
+  return handle;
+}
+
+/// librdkafka logs through syslog-style levels; route them to our JSON log.
+void log_from_kafka(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  LogLevel ours = level <= 3 ? LogLevel::error : level <= 4 ? LogLevel::warning : LogLevel::debug;
+  log(ours, message, {{"component", "kafka"}, {"facility", facility}});
+}
+
+void delivered(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+  std::unique_ptr<EventProducer::Callback> callback(
+      static_cast<EventProducer::Callback*>(message->_private));
+  if (!callback) return;
+  if (message->err) {
+    (*callback)(domain::Error{ErrorKind::unavailable,
+                              std::string("the broker did not acknowledge the event: ") +
+                                  rd_kafka_err2str(message->err)});
+  } else {
+    (*callback)(Position{message->partition, message->offset});
+  }
+}
+
+}  // namespace
+
+EventProducer::EventProducer(Options options) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_option(conf, "bootstrap.servers", options.bootstrap_servers);
+  set_option(conf, "client.id", options.client_id);
+  set_option(conf, "enable.idempotence", "true");
+  set_option(conf, "acks", "all");
+  set_option(conf, "message.timeout.ms", std::to_string(options.delivery_timeout_ms));
+  // A short linger keeps single writes fast while still batching under load.
+  set_option(conf, "linger.ms", "1");
+  rd_kafka_conf_set_dr_msg_cb(conf, delivered);
+  rd_kafka_conf_set_log_cb(conf, log_from_kafka);
+  handle_ = create_client(RD_KAFKA_PRODUCER, conf);
+  poller_ = std::thread([this] { poll_loop(); });
+}
+
+EventProducer::~EventProducer() {
+  stopping_ = true;
+  poller_.join();
+  rd_kafka_flush(handle_, 10000);
+  rd_kafka_destroy(handle_);
+}
+
+void EventProducer::poll_loop() {
+  while (!stopping_) rd_kafka_poll(handle_, 100);
+}
+
+void EventProducer::append(const std::string& topic, const std::string& key,
+                           const std::string& value, const domain::Headers& headers,
+                           Callback callback) {
+  rd_kafka_headers_t* record_headers = rd_kafka_headers_new(headers.size());
+  for (const auto& [name, header_value] : headers) {
+    rd_kafka_header_add(record_headers, name.data(), static_cast<ssize_t>(name.size()),
+                        header_value.data(), static_cast<ssize_t>(header_value.size()));
+  }
+  auto* owned_callback = new Callback(std::move(callback));
+  rd_kafka_resp_err_t error = rd_kafka_producev(
+      handle_, RD_KAFKA_V_TOPIC(topic.c_str()),
+      RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(record_headers),
+      RD_KAFKA_V_OPAQUE(owned_callback), RD_KAFKA_V_END);
+  if (error) {
+    // On failure the headers and the callback stay ours.
+    rd_kafka_headers_destroy(record_headers);
+    std::unique_ptr<Callback> refused(owned_callback);
+    (*refused)(domain::Error{ErrorKind::unavailable,
+                             std::string("the event could not be queued for the broker: ") +
+                                 rd_kafka_err2str(error)});
+  }
+}
+
+void EventProducer::append(const std::string& topic, const domain::EventEnvelope& envelope,
+                           Callback callback) {
+  append(topic, envelope.key, envelope.payload, envelope.headers(), std::move(callback));
+}
+
+domain::Result<Position> EventProducer::append_and_wait(const std::string& topic,
+                                                        const std::string& key,
+                                                        const std::string& value,
+                                                        const domain::Headers& headers) {
+  auto outcome = std::make_shared<std::promise<domain::Result<Position>>>();
+  auto future = outcome->get_future();
+  append(topic, key, value, headers,
+         [outcome](domain::Result<Position> result) { outcome->set_value(std::move(result)); });
+  return future.get();
+}
+
+bool EventProducer::flush(std::chrono::milliseconds timeout) {
+  return rd_kafka_flush(handle_, static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+bool EventProducer::reachable(std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  auto error = rd_kafka_metadata(handle_, 0, nullptr, &metadata, static_cast<int>(timeout.count()));
+  if (metadata) rd_kafka_metadata_destroy(metadata);
+  return error == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+std::optional<std::map<std::int32_t, std::int64_t>> EventProducer::end_offsets(
+    const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* topic_handle = rd_kafka_topic_new(handle_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  auto error = rd_kafka_metadata(handle_, 0, topic_handle, &metadata,
+                                 static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(topic_handle);
+  if (error || !metadata || metadata->topic_cnt != 1 || metadata->topics[0].err) {
+    if (metadata) rd_kafka_metadata_destroy(metadata);
+    return std::nullopt;
+  }
+  std::map<std::int32_t, std::int64_t> offsets;
+  const auto& topic_metadata = metadata->topics[0];
+  for (int i = 0; i < topic_metadata.partition_cnt; ++i) {
+    std::int32_t partition = topic_metadata.partitions[i].id;
+    std::int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(handle_, topic.c_str(), partition, &low, &high,
+                                         static_cast<int>(timeout.count()))) {
+      rd_kafka_metadata_destroy(metadata);
+      return std::nullopt;
+    }
+    offsets[partition] = high;
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return offsets;
+}
+
+namespace {
+
+void rebalanced(rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
+                void* opaque) {
+  static_cast<GroupConsumer*>(opaque)->handle_rebalance(error, partitions);
+}
+
+}  // namespace
+
+GroupConsumer::GroupConsumer(Options options) : options_(std::move(options)) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_option(conf, "bootstrap.servers", options_.bootstrap_servers);
+  set_option(conf, "group.id", options_.group_id);
+  set_option(conf, "client.id", options_.client_id);
+  // Positions are stored with the read models, never in Kafka.
+  set_option(conf, "enable.auto.commit", "false");
+  set_option(conf, "enable.auto.offset.store", "false");
+  set_option(conf, "auto.offset.reset", "earliest");
+  // A member that died is replaced within seconds rather than the default 45.
+  set_option(conf, "session.timeout.ms", "6000");
+  set_option(conf, "heartbeat.interval.ms", "1000");
+  rd_kafka_conf_set_rebalance_cb(conf, rebalanced);
+  rd_kafka_conf_set_log_cb(conf, log_from_kafka);
+  rd_kafka_conf_set_opaque(conf, this);
+  handle_ = create_client(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(handle_);
+  rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(subscription, options_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  auto error = rd_kafka_subscribe(handle_, subscription);
+  rd_kafka_topic_partition_list_destroy(subscription);
+  if (error) {
+    rd_kafka_destroy(handle_);
+    throw KafkaError(std::string("cannot subscribe to ") + options_.topic + ": " +
+                     rd_kafka_err2str(error));
+  }
+}
+
+GroupConsumer::~GroupConsumer() {
+  close();
+  rd_kafka_destroy(handle_);
+}
+
+void GroupConsumer::close() {
+  if (closed_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(handle_);
+}
+
+void GroupConsumer::handle_rebalance(int error, void* opaque_partitions) {
+  auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(opaque_partitions);
+  Assignment assignment;
+  for (int i = 0; i < partitions->cnt; ++i) assignment.push_back(partitions->elems[i].partition);
+  if (error != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (options_.on_revoked) options_.on_revoked(assignment);
+    rd_kafka_assign(handle_, nullptr);
+    return;
+  }
+  // This runs inside librdkafka's C code: nothing may propagate, so retry until the store
+  // that holds the positions answers (the group evicts us if that takes too long).
+  std::map<std::int32_t, std::int64_t> offsets;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      offsets = options_.starting_offsets(assignment);
+      break;
+    } catch (const std::exception& failure) {
+      log_warning("cannot read stored positions; retrying",
+                  {{"error", failure.what()}, {"attempt", std::to_string(attempt)}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(attempt, 10) * 200));
+    }
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto stored = offsets.find(partitions->elems[i].partition);
+    partitions->elems[i].offset =
+        stored == offsets.end() ? RD_KAFKA_OFFSET_BEGINNING : stored->second;
+  }
+  rd_kafka_assign(handle_, partitions);
+  std::string assigned;
+  for (auto partition : assignment) assigned += (assigned.empty() ? "" : ",") + std::to_string(partition);
+  log_info("partitions assigned", {{"group", options_.group_id}, {"partitions", assigned}});
+}
+
+std::optional<ConsumedRecord> GroupConsumer::poll(std::chrono::milliseconds timeout) {
+  rd_kafka_message_t* message = rd_kafka_consumer_poll(handle_, static_cast<int>(timeout.count()));
+  if (!message) return std::nullopt;
+  std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(
+      message, rd_kafka_message_destroy);
+  if (message->err) {
+    if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      log_warning("consumer error", {{"error", rd_kafka_message_errstr(message)}});
+    }
+    return std::nullopt;
+  }
+  ConsumedRecord record;
+  record.topic = rd_kafka_topic_name(message->rkt);
+  record.partition = message->partition;
+  record.offset = message->offset;
+  if (message->key) record.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->payload) {
+    record.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      record.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
+                                              : std::string());
+    }
+  }
+  return record;
+}
+
+void GroupConsumer::seek(std::int32_t partition, std::int64_t offset) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), partition)->offset = offset;
+  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(handle_, list, 5000)) {
+    log_warning("seek failed", {{"error", rd_kafka_error_string(error)}});
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+/// Relays TCP connections from a fixed loopback port to the mock broker's own port.
+class EmbeddedBroker::Forwarder {
+ public:
+  Forwarder(std::uint16_t port, std::uint16_t upstream_port) : upstream_port_(upstream_port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int reuse = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener_, 64) != 0) {
+      ::close(listener_);
+      throw KafkaError("cannot listen on 127.0.0.1:" + std::to_string(port) +
+                       " (is another broker running there?)");
+    }
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~Forwarder() {
+    stopping_ = true;
+    acceptor_.join();
+    for (auto& relay : relays_) relay.join();
+    ::close(listener_);
+  }
+
+ private:
+  void accept_loop() {
+    while (!stopping_) {
+      pollfd ready{listener_, POLLIN, 0};
+      if (::poll(&ready, 1, 200) <= 0) continue;
+      int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(upstream_port_);
+      if (::connect(upstream, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(client);
+        ::close(upstream);
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      relays_.emplace_back([this, client, upstream] { relay(client, upstream); });
+    }
+  }
+
+  void relay(int client, int upstream) {
+    char buffer[16384];
+    pollfd ends[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+    while (!stopping_) {
+      if (::poll(ends, 2, 200) <= 0) continue;
+      bool closed = false;
+      for (int i = 0; i < 2 && !closed; ++i) {
+        if (!(ends[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t count = ::read(ends[i].fd, buffer, sizeof buffer);
+        if (count <= 0) {
+          closed = true;
+          break;
+        }
+        for (ssize_t sent = 0; sent < count;) {
+          ssize_t written = ::write(ends[1 - i].fd, buffer + sent, static_cast<size_t>(count - sent));
+          if (written <= 0) {
+            closed = true;
+            break;
+          }
+          sent += written;
+        }
+      }
+      if (closed) break;
+    }
+    ::close(client);
+    ::close(upstream);
+  }
+
+  std::uint16_t upstream_port_;
+  int listener_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::list<std::thread> relays_;
+};
+
+EmbeddedBroker::EmbeddedBroker(Options options) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_option(conf, "log_level", "3");
+  owner_ = create_client(RD_KAFKA_PRODUCER, conf);
+  auto* cluster = rd_kafka_mock_cluster_new(owner_, 1);
+  if (!cluster) {
+    rd_kafka_destroy(owner_);
+    throw KafkaError("cannot create the mock Kafka cluster");
+  }
+  cluster_ = cluster;
+  for (const auto& topic : options.topics) {
+    if (auto error = rd_kafka_mock_topic_create(cluster, topic.c_str(), options.partitions, 1)) {
+      throw KafkaError("cannot create topic " + topic + ": " + rd_kafka_err2str(error));
+    }
+  }
+  std::string mock_address = rd_kafka_mock_cluster_bootstraps(cluster);
+  // With one broker the list is a single HOST:PORT.
+  auto mock_port = static_cast<std::uint16_t>(std::stoi(mock_address.substr(mock_address.rfind(':') + 1)));
+  if (options.port == 0) {
+    bootstrap_servers_ = "127.0.0.1:" + std::to_string(mock_port);
+  } else {
+    forwarder_ = std::make_unique<Forwarder>(options.port, mock_port);
+    bootstrap_servers_ = "127.0.0.1:" + std::to_string(options.port);
+  }
+}
+
+EmbeddedBroker::~EmbeddedBroker() {
+  forwarder_.reset();
+  rd_kafka_mock_cluster_destroy(static_cast<rd_kafka_mock_cluster_t*>(cluster_));
+  rd_kafka_destroy(owner_);
+}
+
+void EmbeddedBroker::set_down() {
+  rd_kafka_mock_broker_set_down(static_cast<rd_kafka_mock_cluster_t*>(cluster_), 1);
+}
+
+void EmbeddedBroker::set_up() {
+  rd_kafka_mock_broker_set_up(static_cast<rd_kafka_mock_cluster_t*>(cluster_), 1);
+}
+
+}  // namespace tidemark::infra

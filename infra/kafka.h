@@ -1,0 +1,149 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/envelope.h"
+#include "domain/position.h"
+#include "domain/result.h"
+
+struct rd_kafka_s;
+
+namespace tidemark::infra {
+
+/// A Kafka client that cannot be created (bad configuration); not retryable.
+class KafkaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Appends records to Kafka with idempotence and acks=all. Every append reports once, on the
+/// producer's delivery thread: the position the broker acknowledged, or `unavailable` when the
+/// broker did not acknowledge within `delivery_timeout_ms` (the record may then be lost).
+class EventProducer {
+ public:
+  struct Options {
+    std::string bootstrap_servers;
+    std::string client_id = "tidemark";
+    std::int64_t delivery_timeout_ms = 5000;
+  };
+  using Callback = std::function<void(domain::Result<domain::Position>)>;
+
+  explicit EventProducer(Options options);
+  ~EventProducer();
+  EventProducer(const EventProducer&) = delete;
+  EventProducer& operator=(const EventProducer&) = delete;
+
+  /// Queues one record; `callback` must not block (it runs on the delivery thread).
+  void append(const std::string& topic, const std::string& key, const std::string& value,
+              const domain::Headers& headers, Callback callback);
+  void append(const std::string& topic, const domain::EventEnvelope& envelope, Callback callback);
+  /// Blocks until the append is acknowledged or fails: for tools and the projector's DLQ.
+  domain::Result<domain::Position> append_and_wait(const std::string& topic,
+                                                   const std::string& key,
+                                                   const std::string& value,
+                                                   const domain::Headers& headers);
+  /// True when every queued record was delivered or failed within the time.
+  bool flush(std::chrono::milliseconds timeout);
+
+  /// Fetches cluster metadata: true when a broker answered within the time.
+  bool reachable(std::chrono::milliseconds timeout);
+  /// Log-end offset of each partition of `topic`, or nullopt when the broker did not answer.
+  std::optional<std::map<std::int32_t, std::int64_t>> end_offsets(const std::string& topic,
+                                                                  std::chrono::milliseconds timeout);
+
+ private:
+  void poll_loop();
+
+  rd_kafka_s* handle_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;
+};
+
+/// One record as consumed.
+struct ConsumedRecord {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key;
+  std::string value;
+  domain::Headers headers;
+};
+
+/// A member of a consumer group whose positions live outside Kafka: when partitions are
+/// assigned, `starting_offsets` says where to resume each one (absent: from the beginning).
+/// Rebalances happen only inside `poll`, so a caller never holds records of a partition that
+/// was taken away between two polls.
+class GroupConsumer {
+ public:
+  using Assignment = std::vector<std::int32_t>;
+  struct Options {
+    std::string bootstrap_servers;
+    std::string group_id;
+    std::string topic;
+    std::string client_id = "tidemark";
+    std::function<std::map<std::int32_t, std::int64_t>(const Assignment&)> starting_offsets;
+    std::function<void(const Assignment&)> on_revoked;
+  };
+
+  explicit GroupConsumer(Options options);
+  ~GroupConsumer();
+  GroupConsumer(const GroupConsumer&) = delete;
+  GroupConsumer& operator=(const GroupConsumer&) = delete;
+
+  /// The next record, or nullopt when none arrived within `timeout`.
+  std::optional<ConsumedRecord> poll(std::chrono::milliseconds timeout);
+  /// Moves a partition back to `offset`, for retrying records that were not applied.
+  void seek(std::int32_t partition, std::int64_t offset);
+  /// Leaves the group so its partitions move to other members at once.
+  void close();
+
+  const Options& options() const { return options_; }
+  void handle_rebalance(int error, void* partitions);
+
+ private:
+  Options options_;
+  rd_kafka_s* handle_ = nullptr;
+  bool closed_ = false;
+};
+
+/// librdkafka's mock cluster, served on loopback, with the topics created. When `port` is not
+/// 0 a forwarder listens there and relays to the mock broker, so clients can bootstrap from a
+/// known address (the mock picks its own port; brokers then advertise that one).
+class EmbeddedBroker {
+ public:
+  struct Options {
+    std::uint16_t port = 0;
+    std::vector<std::string> topics;
+    int partitions = 6;
+  };
+
+  explicit EmbeddedBroker(Options options);
+  ~EmbeddedBroker();
+  EmbeddedBroker(const EmbeddedBroker&) = delete;
+  EmbeddedBroker& operator=(const EmbeddedBroker&) = delete;
+
+  /// The address clients bootstrap from: `127.0.0.1:PORT`.
+  std::string bootstrap_servers() const { return bootstrap_servers_; }
+  /// Fault injection for tests: the broker stops answering, then answers again.
+  void set_down();
+  void set_up();
+
+ private:
+  class Forwarder;
+  rd_kafka_s* owner_ = nullptr;
+  void* cluster_ = nullptr;
+  std::string bootstrap_servers_;
+  std::unique_ptr<Forwarder> forwarder_;
+};
+
+}  // namespace tidemark::infra

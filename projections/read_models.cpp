@@ -1,0 +1,81 @@
+#include "projections/read_models.h"
+
+#include <pqxx/pqxx>
+
+#include "domain/log_entry.h"
+#include "infra/checkpoint_watcher.h"
+
+namespace tidemark::projections {
+namespace {
+
+void apply_log_entry_recorded(pqxx::dbtransaction& transaction,
+                              const domain::EventEnvelope& envelope, domain::Position position) {
+  auto entry = domain::decode_log_entry_payload(envelope.payload);
+  if (!entry) throw PoisonRecord(entry.error().message);
+  transaction.exec_params(
+      "INSERT INTO event_log (event_id, user_id, session_id, event_type, event_data, "
+      "event_source, log_level, ts, recorded_at, log_partition, log_offset) "
+      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11) "
+      "ON CONFLICT (event_id) DO NOTHING",
+      entry->event_id.to_string(), entry->user_id, entry->session_id, entry->event_type,
+      entry->event_data_json, entry->event_source, entry->log_level,
+      domain::format_timestamp(entry->ts), domain::format_timestamp(envelope.time),
+      position.partition, position.offset);
+}
+
+}  // namespace
+
+void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+                 domain::Position position) {
+  if (envelope.type == domain::kLogEntryRecordedV1) {
+    apply_log_entry_recorded(transaction, envelope, position);
+    return;
+  }
+  throw PoisonRecord("unknown event type '" + envelope.type + "'");
+}
+
+std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
+                                                  const std::string& projection,
+                                                  const std::string& topic) {
+  pqxx::nontransaction read(connection);
+  std::map<std::int32_t, std::int64_t> offsets;
+  for (const auto& row : read.exec_params(
+           "SELECT log_partition, next_offset FROM projection_offsets "
+           "WHERE projection = $1 AND topic = $2",
+           projection, topic)) {
+    offsets[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
+  }
+  return offsets;
+}
+
+std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transaction,
+                                                  const std::string& projection,
+                                                  const std::string& topic,
+                                                  const std::vector<std::int32_t>& partitions) {
+  std::map<std::int32_t, std::int64_t> offsets;
+  for (auto partition : partitions) {
+    // Make sure a row exists to lock, then lock it.
+    transaction.exec_params(
+        "INSERT INTO projection_offsets (projection, topic, log_partition, next_offset) "
+        "VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+        projection, topic, partition);
+    auto row = transaction.exec_params1(
+        "SELECT next_offset FROM projection_offsets "
+        "WHERE projection = $1 AND topic = $2 AND log_partition = $3 FOR UPDATE",
+        projection, topic, partition);
+    offsets[partition] = row[0].as<std::int64_t>();
+  }
+  return offsets;
+}
+
+void store_offset(pqxx::dbtransaction& transaction, const std::string& projection,
+                  const std::string& topic, std::int32_t partition, std::int64_t next_offset) {
+  transaction.exec_params(
+      "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
+      "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
+      projection, topic, partition, next_offset);
+  transaction.exec_params("SELECT pg_notify($1, $2)", infra::kProjectionChannel,
+                          domain::Position{partition, next_offset}.to_token());
+}
+
+}  // namespace tidemark::projections

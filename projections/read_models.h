@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "domain/envelope.h"
+#include "domain/position.h"
+
+#include <pqxx/connection>
+#include <pqxx/dbtransaction>
+
+namespace tidemark::projections {
+
+/// The name under which the read models keep their position in the log.
+inline constexpr const char* kReadModelsProjection = "read_models";
+
+/// A record that can never be applied (unknown type, undecodable payload): it goes to the
+/// dead-letter topic with this message as the reason, and the projection moves past it.
+class PoisonRecord : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Applies events to the read-model tables inside the caller's transaction. Applying the same
+/// event twice changes nothing the second time.
+void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+                 domain::Position position);
+
+/// Next offset to apply per partition for `projection` on `topic` (absent: from the start).
+std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
+                                                  const std::string& projection,
+                                                  const std::string& topic);
+
+/// The same, locking the rows so that a second projector working on the same partitions
+/// (during a rebalance) waits, then sees what the first one committed.
+std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transaction,
+                                                  const std::string& projection,
+                                                  const std::string& topic,
+                                                  const std::vector<std::int32_t>& partitions);
+
+/// Records the new position and announces it (NOTIFY) when the transaction commits.
+void store_offset(pqxx::dbtransaction& transaction, const std::string& projection,
+                  const std::string& topic, std::int32_t partition, std::int64_t next_offset);
+
+}  // namespace tidemark::projections

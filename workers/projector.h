@@ -1,0 +1,48 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infra/kafka.h"
+
+#include <pqxx/connection>
+
+namespace tidemark::workers {
+
+/// Applies the event log to the PostgreSQL read models, exactly once in effect: each batch of
+/// records and the new positions are written in one transaction, and records below the stored
+/// position (redeliveries, a rebalance overlap) are skipped. Records that can never apply go
+/// to the dead-letter topic, with the reason, before the position moves past them.
+class Projector {
+ public:
+  struct Options {
+    std::string database_url;
+    std::string bootstrap_servers;
+    std::string topic;
+    std::string dead_letter_topic;
+    std::string group_id = "tidemark-projector";
+    std::size_t batch_size = 500;
+  };
+
+  explicit Projector(Options options);
+  ~Projector();
+
+  /// Consumes until `stop` becomes true, then leaves the group. A batch in progress is either
+  /// committed whole or not at all.
+  void run(const std::atomic<bool>& stop);
+
+ private:
+  pqxx::connection& connection();
+  /// Applies a batch; false when PostgreSQL failed and the batch should be retried.
+  bool apply_batch(const std::vector<infra::ConsumedRecord>& batch, bool isolate_records);
+  void dead_letter(const infra::ConsumedRecord& record, const std::string& reason);
+
+  Options options_;
+  std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<infra::EventProducer> dead_letters_;
+};
+
+}  // namespace tidemark::workers
