@@ -36,7 +36,7 @@ HttpResponse unavailable_response(std::string_view message, int retry_after_seco
   return response;
 }
 
-std::optional<std::string> percent_decode(std::string_view text) {
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -46,10 +46,9 @@ std::optional<std::string> percent_decode(std::string_view text) {
   std::string decoded;
   decoded.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       decoded.push_back(' ');
     } else if (text[i] == '%') {
-      if (i + 2 >= text.size() + 0 && i + 2 > text.size() - 1 + 1) return std::nullopt;
       int high = i + 1 < text.size() ? hex(text[i + 1]) : -1;
       int low = i + 2 < text.size() ? hex(text[i + 2]) : -1;
       if (high < 0 || low < 0) return std::nullopt;

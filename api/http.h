@@ -44,7 +44,8 @@ HttpResponse error_response(const domain::Error& error);
 /// 503 with Retry-After, for a dependency that did not answer.
 HttpResponse unavailable_response(std::string_view message, int retry_after_seconds = 1);
 
-/// Decodes `%XX` escapes and `+` (a space in query strings); nullopt for a broken escape.
-std::optional<std::string> percent_decode(std::string_view text);
+/// Decodes `%XX` escapes, and `+` as a space when `plus_is_space` (query strings; in a path
+/// `+` is itself); nullopt for a broken escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = true);
 
 }  // namespace tidemark::api

@@ -29,7 +29,7 @@ bool Router::match(const Route& route, const std::vector<std::string>& segments,
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const std::string& expected = route.segments[i];
     if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
-      auto decoded = percent_decode(segments[i]);
+      auto decoded = percent_decode(segments[i], false);
       if (!decoded) return false;
       found[expected.substr(1, expected.size() - 2)] = *decoded;
     } else if (expected != segments[i]) {
@@ -50,7 +50,8 @@ void Router::dispatch(const HttpRequest& request, Respond respond) const {
       route.handler(request, parameters, std::move(respond));
       return;
     }
-    allowed += (allowed.empty() ? "" : ", ") + route.method;
+    bool listed = (", " + allowed + ",").find(", " + route.method + ",") != std::string::npos;
+    if (!listed) allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
   if (allowed.empty()) {
     respond(error_response(404, "no route for " + request.method + " " + request.path));

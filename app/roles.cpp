@@ -35,6 +35,8 @@ using infra::SettingsSchema;
 
 constexpr const char* kDatabaseUrlFile = "database.url";
 constexpr const char* kBrokerAddressFile = "broker.address";
+/// The embedded broker keeps its log here between runs (the mock cluster is memory-only).
+constexpr const char* kBrokerJournalFile = "broker.journal";
 
 /// Parses a role's settings, or prints help / the error. Returns nullopt when the caller
 /// should exit with `exit_code`.
@@ -257,10 +259,12 @@ int run_broker(const std::vector<std::string>& arguments, const char* const* env
       arguments, environment, exit_code);
   if (!settings) return exit_code;
   return guarded("broker", [&] {
+    fs::create_directories(settings->data_dir);
     infra::EmbeddedBroker broker(infra::EmbeddedBroker::Options{
         static_cast<std::uint16_t>(settings->broker_port),
         {settings->events_topic, settings->dead_letter_topic},
-        static_cast<int>(settings->topic_partitions)});
+        static_cast<int>(settings->topic_partitions),
+        (fs::path(settings->data_dir) / kBrokerJournalFile).string()});
     write_stack_file(*settings, kBrokerAddressFile, broker.bootstrap_servers());
     std::cout << "Tidemark broker on " << broker.bootstrap_servers() << std::endl;
     wait_for_stop_signal();
@@ -299,7 +303,8 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
       broker = std::make_unique<infra::EmbeddedBroker>(infra::EmbeddedBroker::Options{
           static_cast<std::uint16_t>(settings->broker_port),
           {settings->events_topic, settings->dead_letter_topic},
-          static_cast<int>(settings->topic_partitions)});
+          static_cast<int>(settings->topic_partitions),
+          (fs::path(settings->data_dir) / kBrokerJournalFile).string()});
       bootstrap = broker->bootstrap_servers();
       write_stack_file(*settings, kBrokerAddressFile, bootstrap);
       infra::log_info("embedded broker started", {{"bootstrap", bootstrap}});

@@ -5,8 +5,12 @@
 namespace tidemark::domain {
 
 Result<rapidjson::Document> parse_json_object(std::string_view text, std::string_view what) {
+  // RapidJSON stops at a NUL byte, and PostgreSQL can store neither NUL nor invalid UTF-8.
+  if (text.find('\0') != std::string_view::npos) {
+    return invalid(std::string(what) + " contains a NUL byte");
+  }
   rapidjson::Document document;
-  document.Parse(text.data(), text.size());
+  document.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (document.HasParseError()) {
     return invalid(std::string(what) + " is not valid JSON: " +
                    rapidjson::GetParseError_En(document.GetParseError()) + " (at byte " +
@@ -15,6 +19,30 @@ Result<rapidjson::Document> parse_json_object(std::string_view text, std::string
   if (!document.IsObject()) return invalid(std::string(what) + " must be a JSON object");
   return document;
 }
+
+namespace {
+
+/// True when a string or key anywhere inside holds a NUL character (PostgreSQL refuses it).
+bool contains_nul(const rapidjson::Value& value) {
+  auto has_nul = [](const rapidjson::Value& text) {
+    return std::string_view(text.GetString(), text.GetStringLength()).find('\0') !=
+           std::string_view::npos;
+  };
+  if (value.IsString()) return has_nul(value);
+  if (value.IsArray()) {
+    for (const auto& item : value.GetArray()) {
+      if (contains_nul(item)) return true;
+    }
+  }
+  if (value.IsObject()) {
+    for (const auto& member : value.GetObject()) {
+      if (has_nul(member.name) || contains_nul(member.value)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string to_json(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
@@ -47,6 +75,10 @@ std::optional<std::string> JsonFieldReader::string(std::string_view name, bool r
     return std::nullopt;
   }
   std::string text(value->GetString(), value->GetStringLength());
+  if (text.find('\0') != std::string::npos) {
+    fail("field '" + std::string(name) + "' must not contain a NUL character");
+    return std::nullopt;
+  }
   if (text.empty()) {
     fail("field '" + std::string(name) + "' must not be empty");
     return std::nullopt;
@@ -65,6 +97,10 @@ std::optional<std::string> JsonFieldReader::object_text(std::string_view name, b
   if (!value) return std::nullopt;
   if (!value->IsObject()) {
     fail("field '" + std::string(name) + "' must be a JSON object");
+    return std::nullopt;
+  }
+  if (contains_nul(*value)) {
+    fail("field '" + std::string(name) + "' must not contain a NUL character");
     return std::nullopt;
   }
   std::string text = to_json(*value);

@@ -85,7 +85,13 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
     }
   }
   if (pos != text.size()) return std::nullopt;
-  return Timestamp{sys_days{date}.time_since_epoch() + time_of_day};
+  Timestamp instant{sys_days{date}.time_since_epoch() + time_of_day};
+  // An offset can move the instant out of the years that format_timestamp can write.
+  if (instant < sys_days{std::chrono::year{1} / 1 / 1} ||
+      instant >= sys_days{std::chrono::year{10000} / 1 / 1}) {
+    return std::nullopt;
+  }
+  return instant;
 }
 
 std::string format_timestamp(Timestamp instant) {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <future>
 #include <list>
 #include <mutex>
@@ -374,6 +375,194 @@ class EmbeddedBroker::Forwarder {
   std::list<std::thread> relays_;
 };
 
+/// Mirrors the topics into a file and replays that file into a fresh cluster. Each record is
+/// [u32 length][payload], the payload holding topic, partition, key, value and headers as
+/// length-prefixed fields; a torn record at the end (a crash mid-write) is dropped.
+class EmbeddedBroker::Journal {
+ public:
+  Journal(const std::string& path, const std::string& bootstrap,
+          const std::vector<std::string>& topics, int partitions)
+      : path_(path) {
+    std::map<std::pair<std::string, std::int32_t>, std::int64_t> replayed = replay(bootstrap);
+    file_ = std::fopen(path.c_str(), "ab");
+    if (!file_) throw KafkaError("cannot open the broker journal " + path);
+
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    set_option(conf, "bootstrap.servers", bootstrap);
+    set_option(conf, "group.id", "tidemark-broker-journal");
+    set_option(conf, "enable.auto.commit", "false");
+    set_option(conf, "log_level", "3");
+    consumer_ = create_client(RD_KAFKA_CONSUMER, conf);
+    rd_kafka_poll_set_consumer(consumer_);
+    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(0);
+    for (const auto& topic : topics) {
+      for (int partition = 0; partition < partitions; ++partition) {
+        auto found = replayed.find({topic, partition});
+        rd_kafka_topic_partition_list_add(assignment, topic.c_str(), partition)->offset =
+            found == replayed.end() ? 0 : found->second;
+      }
+    }
+    rd_kafka_assign(consumer_, assignment);
+    rd_kafka_topic_partition_list_destroy(assignment);
+    writer_ = std::thread([this] { record_loop(); });
+  }
+
+  ~Journal() {
+    stopping_ = true;
+    writer_.join();
+    rd_kafka_consumer_close(consumer_);
+    rd_kafka_destroy(consumer_);
+    std::fclose(file_);
+  }
+
+ private:
+  static void put_u32(std::string& out, std::uint32_t value) {
+    for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>(value >> shift));
+  }
+  static void put_field(std::string& out, const void* data, std::size_t size) {
+    put_u32(out, static_cast<std::uint32_t>(size));
+    out.append(static_cast<const char*>(data), size);
+  }
+  static bool get_u32(const std::string& in, std::size_t& at, std::uint32_t& value) {
+    if (at + 4 > in.size()) return false;
+    value = 0;
+    for (int i = 0; i < 4; ++i) value |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+    at += 4;
+    return true;
+  }
+  static bool get_field(const std::string& in, std::size_t& at, std::string& field) {
+    std::uint32_t size = 0;
+    if (!get_u32(in, at, size) || at + size > in.size()) return false;
+    field.assign(in, at, size);
+    at += size;
+    return true;
+  }
+
+  void record_loop() {
+    while (!stopping_) {
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 100);
+      if (!message) continue;
+      if (!message->err) {
+        std::string payload;
+        std::string topic = rd_kafka_topic_name(message->rkt);
+        put_field(payload, topic.data(), topic.size());
+        put_u32(payload, static_cast<std::uint32_t>(message->partition));
+        put_field(payload, message->key, message->key ? message->key_len : 0);
+        put_field(payload, message->payload, message->payload ? message->len : 0);
+        rd_kafka_headers_t* headers = nullptr;
+        std::vector<std::pair<std::string, std::string>> header_list;
+        if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          const char* name = nullptr;
+          const void* value = nullptr;
+          size_t size = 0;
+          for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR;
+               ++i) {
+            header_list.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
+                                                 : std::string());
+          }
+        }
+        put_u32(payload, static_cast<std::uint32_t>(header_list.size()));
+        for (const auto& [name, value] : header_list) {
+          put_field(payload, name.data(), name.size());
+          put_field(payload, value.data(), value.size());
+        }
+        std::string framed;
+        put_field(framed, payload.data(), payload.size());
+        std::fwrite(framed.data(), 1, framed.size(), file_);
+        std::fflush(file_);
+      }
+      rd_kafka_message_destroy(message);
+    }
+  }
+
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> replay(const std::string& bootstrap) {
+    std::map<std::pair<std::string, std::int32_t>, std::int64_t> counts;
+    std::FILE* in = std::fopen(path_.c_str(), "rb");
+    if (!in) return counts;
+    std::string content;
+    char chunk[65536];
+    for (size_t read; (read = std::fread(chunk, 1, sizeof chunk, in)) > 0;) content.append(chunk, read);
+    std::fclose(in);
+
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    set_option(conf, "bootstrap.servers", bootstrap);
+    set_option(conf, "enable.idempotence", "true");
+    set_option(conf, "acks", "all");
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+      if (message->err) ++*static_cast<std::int64_t*>(opaque);
+    });
+    std::int64_t failures = 0;
+    rd_kafka_conf_set_opaque(conf, &failures);
+    rd_kafka_t* producer = create_client(RD_KAFKA_PRODUCER, conf);
+    std::size_t at = 0;
+    std::size_t complete = 0;
+    for (;;) {
+      std::string record, topic, key, value;
+      std::uint32_t partition = 0, header_count = 0;
+      if (!get_field(content, at, record)) break;
+      std::size_t inner = 0;
+      if (!get_field(record, inner, topic) || !get_u32(record, inner, partition) ||
+          !get_field(record, inner, key) || !get_field(record, inner, value) ||
+          !get_u32(record, inner, header_count)) {
+        break;
+      }
+      rd_kafka_headers_t* headers = rd_kafka_headers_new(header_count);
+      bool whole = true;
+      for (std::uint32_t i = 0; i < header_count && whole; ++i) {
+        std::string name, header_value;
+        whole = get_field(record, inner, name) && get_field(record, inner, header_value);
+        if (whole) {
+          rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()),
+                              header_value.data(), static_cast<ssize_t>(header_value.size()));
+        }
+      }
+      if (!whole) {
+        rd_kafka_headers_destroy(headers);
+        break;
+      }
+      for (;;) {
+        auto error = rd_kafka_producev(
+            producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+            RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(partition)),
+            RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          if (error) {
+            rd_kafka_headers_destroy(headers);
+            ++failures;
+          }
+          break;
+        }
+        rd_kafka_poll(producer, 100);  // let deliveries drain the queue
+      }
+      ++counts[{topic, static_cast<std::int32_t>(partition)}];
+      complete = at;
+    }
+    rd_kafka_flush(producer, 60000);
+    rd_kafka_destroy(producer);
+    if (failures > 0) {
+      throw KafkaError("replaying the broker journal " + path_ + " failed for " +
+                       std::to_string(failures) + " record(s)");
+    }
+    if (complete < content.size()) {
+      // Drop a record torn by a crash so the next append starts on a boundary.
+      std::filesystem::resize_file(path_, complete);
+      log_warning("dropped a torn record at the end of the broker journal", {{"path", path_}});
+    }
+    std::int64_t total = 0;
+    for (const auto& [partition, count] : counts) total += count;
+    log_info("broker journal replayed", {{"records", std::to_string(total)}, {"path", path_}});
+    return counts;
+  }
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  rd_kafka_t* consumer_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  std::thread writer_;
+};
+
 EmbeddedBroker::EmbeddedBroker(Options options) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set_option(conf, "log_level", "3");
@@ -398,9 +587,14 @@ EmbeddedBroker::EmbeddedBroker(Options options) {
     forwarder_ = std::make_unique<Forwarder>(options.port, mock_port);
     bootstrap_servers_ = "127.0.0.1:" + std::to_string(options.port);
   }
+  if (!options.journal.empty()) {
+    journal_ = std::make_unique<Journal>(options.journal, bootstrap_servers_, options.topics,
+                                         options.partitions);
+  }
 }
 
 EmbeddedBroker::~EmbeddedBroker() {
+  journal_.reset();
   forwarder_.reset();
   rd_kafka_mock_cluster_destroy(static_cast<rd_kafka_mock_cluster_t*>(cluster_));
   rd_kafka_destroy(owner_);

@@ -119,12 +119,18 @@ class GroupConsumer {
 /// librdkafka's mock cluster, served on loopback, with the topics created. When `port` is not
 /// 0 a forwarder listens there and relays to the mock broker, so clients can bootstrap from a
 /// known address (the mock picks its own port; brokers then advertise that one).
+///
+/// The mock keeps records in memory only. With a `journal` file, every record appended to the
+/// topics is also written there as it arrives, and a new broker replays the journal first, so
+/// each record gets back its partition and offset: read models that stored positions in an
+/// earlier run stay consistent with the log.
 class EmbeddedBroker {
  public:
   struct Options {
     std::uint16_t port = 0;
     std::vector<std::string> topics;
     int partitions = 6;
+    std::string journal;  ///< empty: memory only
   };
 
   explicit EmbeddedBroker(Options options);
@@ -140,10 +146,12 @@ class EmbeddedBroker {
 
  private:
   class Forwarder;
+  class Journal;
   rd_kafka_s* owner_ = nullptr;
   void* cluster_ = nullptr;
   std::string bootstrap_servers_;
   std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<Journal> journal_;
 };
 
 }  // namespace tidemark::infra

@@ -489,6 +489,7 @@ void LocalPostgres::start() {
                       "60", "-o", server_options, "start"},
                      layout.server_log, false);
       port_ = port;
+      options_.port = port;  // a restart keeps the address clients were given
       break;
     } catch (const LocalPostgresError&) {
       const std::string tail = LogTail(layout.server_log, offset);

@@ -17,7 +17,8 @@ class LocalPostgresError : public std::runtime_error {
 /// A PostgreSQL 15 cluster in a folder of our own, for `tidemark dev` and integration tests.
 ///
 /// `start()` runs initdb when the folder holds no cluster yet (a second start reuses the data),
-/// then pg_ctl start on 127.0.0.1 only, on `port` (0 picks a free loopback port), with the
+/// then pg_ctl start on 127.0.0.1 only, on `port` (0 picks a free loopback port, which later
+/// restarts of this object keep), with the
 /// Unix socket inside the folder, and creates `database` if missing. `stop()` (also run by
 /// the destructor) stops the server with pg_ctl's fast mode and waits for it.
 ///

@@ -11,7 +11,9 @@ namespace {
 void apply_log_entry_recorded(pqxx::dbtransaction& transaction,
                               const domain::EventEnvelope& envelope, domain::Position position) {
   auto entry = domain::decode_log_entry_payload(envelope.payload);
-  if (!entry) throw PoisonRecord(entry.error().message);
+  if (!entry) {
+    throw PoisonRecord("undecodable " + envelope.type + " payload: " + entry.error().message);
+  }
   transaction.exec_params(
       "INSERT INTO event_log (event_id, user_id, session_id, event_type, event_data, "
       "event_source, log_level, ts, recorded_at, log_partition, log_offset) "

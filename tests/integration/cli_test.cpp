@@ -1,0 +1,165 @@
+// The commands as a user runs them: `tidemark dev` twice on one data folder, `tidemark broker`
+// with kcat, `tidemark migrate`, and `--help` on every command.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+
+#include "tests/support/http_client.h"
+#include "tests/support/stack.h"
+
+namespace tidemark::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class TemporaryFolder {
+ public:
+  TemporaryFolder() {
+    char pattern[] = "/tmp/tidemark-cli-XXXXXX";
+    path_ = ::mkdtemp(pattern);
+    fs::permissions(path_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  }
+  ~TemporaryFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::uint16_t port_from(const ChildProcess& process, const std::string& marker) {
+  std::string output = process.output();
+  return static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
+}
+
+TEST(Cli, DevRunsTheWholeStackAndASecondRunReusesItsData) {
+  TemporaryFolder folder;
+  const std::string marker = "Tidemark is running: http://127.0.0.1:";
+  std::string event_id;
+  for (int run = 1; run <= 2; ++run) {
+    ChildProcess dev({TIDEMARK_BINARY, "dev", "--data-dir", (folder.path() / "stack").string(),
+                      "--http-port", "0", "--broker-port", "0", "--topic-partitions", "2"},
+                     folder.path() / ("dev-" + std::to_string(run) + ".log"));
+    ASSERT_TRUE(dev.wait_for_output(marker, 90s)) << dev.output();
+    HttpClient client(port_from(dev, marker));
+    if (run == 1) {
+      auto created = client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
+      ASSERT_EQ(created.status, 201) << created.body;
+      event_id = created.body.substr(created.body.find("\"event_id\":\"") + 12, 36);
+      EXPECT_TRUE(fs::exists(folder.path() / "stack" / "database.url"));
+      EXPECT_TRUE(fs::exists(folder.path() / "stack" / "broker.address"));
+    } else {
+      // The same row, and the replayed log agrees with the stored positions: a new event is
+      // projected rather than skipped as already applied.
+      EXPECT_EQ(client.get("/events/" + event_id).status, 200);
+      auto created = client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
+      EXPECT_EQ(created.status, 201) << created.body << dev.output();
+      EXPECT_EQ(client.get("/events?user_id=u").header("x-total-count"), "2");
+      EXPECT_NE(dev.output().find("broker journal replayed"), std::string::npos);
+    }
+    dev.send_signal(SIGTERM);
+    EXPECT_EQ(dev.wait(30s), std::optional<int>(0)) << dev.output();
+  }
+}
+
+TEST(Cli, BrokerServesKcatOnItsConfiguredPort) {
+  TemporaryFolder folder;
+  // A free port: bind, read, release.
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  std::string port = std::to_string(ntohs(address.sin_port));
+  ::close(probe);
+
+  ChildProcess broker({TIDEMARK_BINARY, "broker", "--broker-port", port, "--data-dir",
+                       folder.path().string(), "--topic-partitions", "4"},
+                      folder.path() / "broker.log");
+  ASSERT_TRUE(broker.wait_for_output("Tidemark broker on 127.0.0.1:" + port, 30s)) << broker.output();
+  std::ifstream address_file(folder.path() / "broker.address");
+  std::string written;
+  std::getline(address_file, written);
+  EXPECT_EQ(written, "127.0.0.1:" + port);
+
+  std::string bootstrap = "127.0.0.1:" + port;
+  auto [produced, produce_output] =
+      run_command({"sh", "-c", "printf 'hello-from-kcat\\n' | kcat -P -b " + bootstrap +
+                                   " -t tidemark.events -p 3 -H ce_type=probe"});
+  ASSERT_EQ(produced, 0) << produce_output;
+  auto [consumed, output] = run_command({"kcat", "-C", "-b", bootstrap, "-t", "tidemark.events",
+                                         "-o", "beginning", "-e", "-q", "-f", "%p %h %s\n"},
+                                        30s);
+  ASSERT_EQ(consumed, 0) << output;
+  EXPECT_EQ(output, "3 ce_type=probe hello-from-kcat\n");
+  auto [listed, metadata] = run_command({"kcat", "-L", "-b", bootstrap, "-t", "tidemark.events"});
+  EXPECT_NE(metadata.find("4 partitions"), std::string::npos) << metadata;
+  broker.send_signal(SIGTERM);
+  EXPECT_EQ(broker.wait(15s), std::optional<int>(0));
+  EXPECT_FALSE(fs::exists(folder.path() / "broker.address"));
+}
+
+TEST(Cli, MigrateGoesDownAndUpAndReportsStatus) {
+  TestStack stack(TestStack::Options{1, {}, false});
+  auto [status_code, status] = stack.tidemark({"migrate", "status"});
+  ASSERT_EQ(status_code, 0) << status;
+  EXPECT_NE(status.find("0002 event_log"), std::string::npos) << status;
+  EXPECT_EQ(status.find("pending"), std::string::npos) << status;
+
+  auto [down_code, down] = stack.tidemark({"migrate", "down"});
+  ASSERT_EQ(down_code, 0) << down;
+  EXPECT_NE(down.find("reverted 1 migration(s)"), std::string::npos) << down;
+  auto connection = stack.connect();
+  EXPECT_EQ(pqxx::nontransaction(*connection)
+                .exec1("SELECT count(*) FROM pg_tables WHERE tablename = 'event_log'")[0]
+                .as<int>(),
+            0);
+  auto [up_code, up] = stack.tidemark({"migrate"});
+  ASSERT_EQ(up_code, 0) << up;
+  EXPECT_NE(up.find("applied 1 migration(s)"), std::string::npos) << up;
+  auto [again_code, again] = stack.tidemark({"migrate", "up"});
+  EXPECT_NE(again.find("applied 0 migration(s)"), std::string::npos) << again;
+  auto [bad_code, bad] = stack.tidemark({"migrate", "sideways"});
+  EXPECT_EQ(bad_code, 2);
+  EXPECT_NE(bad.find("usage: tidemark migrate"), std::string::npos) << bad;
+}
+
+TEST(Cli, EveryCommandHasHelpWithEachSettingAndItsDefault) {
+  for (const char* command : {"api", "projector", "inference", "broker", "dev", "migrate"}) {
+    auto [code, help] = run_command({TIDEMARK_BINARY, command, "--help"});
+    EXPECT_EQ(code, 0) << command;
+    EXPECT_NE(help.find("usage: tidemark " + std::string(command)), std::string::npos) << help;
+    EXPECT_NE(help.find("--data-dir VALUE  (env TIDEMARK_DATA_DIR)"), std::string::npos) << help;
+    EXPECT_NE(help.find("default: .tidemark"), std::string::npos) << help;
+  }
+  auto [dev_code, dev_help] = run_command({TIDEMARK_BINARY, "dev", "--help"});
+  EXPECT_NE(dev_help.find("--http-port VALUE  (env TIDEMARK_HTTP_PORT)"), std::string::npos);
+  EXPECT_NE(dev_help.find("default: 8080"), std::string::npos);
+  auto [bad_code, bad] = run_command({TIDEMARK_BINARY, "api", "--http-port", "99999"});
+  EXPECT_EQ(bad_code, 2);
+  EXPECT_NE(bad.find("http_port must be between 0 and 65535, got 99999"), std::string::npos) << bad;
+  auto [unknown_code, unknown] = run_command({TIDEMARK_BINARY, "api", "--colour", "blue"});
+  EXPECT_EQ(unknown_code, 2);
+  EXPECT_NE(unknown.find("unknown option '--colour'"), std::string::npos) << unknown;
+  auto [config_code, config] = run_command(
+      {TIDEMARK_BINARY, "config", "api", "--database-url", "postgresql://u:secret@db/x"});
+  EXPECT_EQ(config_code, 0);
+  EXPECT_NE(config.find("database_url = postgresql://u:****@db/x"), std::string::npos) << config;
+  EXPECT_EQ(config.find("secret"), std::string::npos) << config;
+}
+
+}  // namespace
+}  // namespace tidemark::testing

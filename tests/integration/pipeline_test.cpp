@@ -1,0 +1,219 @@
+// Append → project → read through the real processes: `tidemark api` and `tidemark projector`
+// against a PostgreSQL cluster and a broker that each test starts for itself.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <pqxx/pqxx>
+#include <set>
+
+#include "tests/support/http_client.h"
+#include "tests/support/stack.h"
+
+namespace tidemark::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+rapidjson::Document parse(const std::string& body) {
+  rapidjson::Document document;
+  document.Parse(body.c_str());
+  EXPECT_FALSE(document.HasParseError()) << body;
+  return document;
+}
+
+std::string entry_body(const std::string& user_id, const std::string& event_type,
+                       const std::string& source = "app", const std::string& ts = "",
+                       const std::string& session_id = "") {
+  std::string body = R"({"user_id":")" + user_id + R"(","event_type":")" + event_type +
+                     R"(","event_source":")" + source + R"(","event_data":{"screen":"home","n":1})";
+  if (!ts.empty()) body += R"(,"ts":")" + ts + R"(")";
+  if (!session_id.empty()) body += R"(,"session_id":")" + session_id + R"(")";
+  return body + "}";
+}
+
+TEST(Pipeline, CreatedEventIsReadableAtOnceWithEveryField) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto created = client.post("/events", R"({"user_id":"u-1","session_id":"s-1",
+      "event_type":"screen_view","event_data":{"screen":"home","depth":[1,2]},
+      "event_source":"ios","log_level":"WARNING","ts":"2024-12-07T10:55:15.5+07:00"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto body = parse(created.body);
+  std::string event_id = body["event_id"].GetString();
+  EXPECT_EQ(created.header("location"), "/events/" + event_id);
+  EXPECT_EQ(std::string(body["user_id"].GetString()), "u-1");
+  EXPECT_EQ(std::string(body["session_id"].GetString()), "s-1");
+  EXPECT_EQ(std::string(body["log_level"].GetString()), "warning");
+  EXPECT_EQ(std::string(body["ts"].GetString()), "2024-12-07T03:55:15.500000Z");
+  EXPECT_EQ(body["event_data"]["depth"][1].GetInt(), 2);
+  std::string position = body["position"].GetString();
+  EXPECT_EQ(created.header("x-tidemark-position"), position);
+
+  // Read-your-writes without any position: the write answered only once projected.
+  auto read = client.get("/events/" + event_id);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.body, created.body);
+
+  auto connection = stack.connect();
+  pqxx::nontransaction sql(*connection);
+  auto row = sql.exec_params1("SELECT user_id, event_type, log_partition || ':' || log_offset "
+                              "FROM event_log WHERE event_id = $1::uuid", event_id);
+  EXPECT_EQ(row[0].as<std::string>(), "u-1");
+  EXPECT_EQ(row[2].as<std::string>(), position);
+}
+
+TEST(Pipeline, RecordInTheTopicCarriesCloudEventsHeadersReadableByKcat) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto created = client.post("/events", entry_body("kcat-user", "tap"),
+                             {{"X-Request-Id", "req-kcat-1"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string event_id = parse(created.body)["event_id"].GetString();
+  auto [code, output] = run_command({"kcat", "-C", "-b", stack.bootstrap_servers(), "-t",
+                                     "tidemark.events", "-o", "beginning", "-e", "-q", "-f",
+                                     "%k|%h|%s\n"},
+                                    30s);
+  ASSERT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("kcat-user|"), std::string::npos) << output;
+  EXPECT_NE(output.find("ce_specversion=1.0"), std::string::npos) << output;
+  EXPECT_NE(output.find("ce_id=" + event_id), std::string::npos) << output;
+  EXPECT_NE(output.find("ce_type=tidemark.log_entry.recorded.v1"), std::string::npos) << output;
+  EXPECT_NE(output.find("ce_source=/tidemark/api"), std::string::npos) << output;
+  EXPECT_NE(output.find("content-type=application/json"), std::string::npos) << output;
+  EXPECT_NE(output.find("tidemark_correlation_id=req-kcat-1"), std::string::npos) << output;
+  EXPECT_EQ(created.header("x-request-id"), "req-kcat-1");
+}
+
+TEST(Pipeline, RespondAsyncAnswers202AndAPositionedReadSeesTheWrite) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto accepted = client.post("/events", entry_body("u-async", "tap"),
+                              {{"Prefer", "respond-async"}});
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  auto body = parse(accepted.body);
+  std::string event_id = body["event_id"].GetString();
+  std::string position = body["position"].GetString();
+  EXPECT_EQ(std::string(body["status"].GetString()), "accepted");
+
+  auto read = client.request("GET", "/events/" + event_id, "", {{"X-Tidemark-Position", position}});
+  EXPECT_EQ(read.status, 200) << read.body;
+  auto listed = client.get("/events?user_id=u-async&position=" + position);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.header("x-total-count"), "1");
+
+  auto malformed = client.get("/events?position=not-a-position");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(malformed.body.find("position"), std::string::npos);
+}
+
+TEST(Pipeline, ListFiltersAndPagesLikeSeed003) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  for (int i = 0; i < 12; ++i) {
+    std::string ts = "2024-01-" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1) +
+                     "T00:00:00Z";
+    auto created = client.post(
+        "/events", entry_body(i % 2 ? "odd" : "even", i % 3 ? "tap" : "swipe",
+                              i < 6 ? "ios" : "android", ts, "session-" + std::to_string(i % 4)),
+        {{"Prefer", "respond-async"}});
+    ASSERT_EQ(created.status, 202) << created.body;
+  }
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+
+  auto count = [&](const std::string& query) {
+    auto reply = client.get("/events" + query);
+    EXPECT_EQ(reply.status, 200) << query << " " << reply.body;
+    auto document = parse(reply.body);
+    EXPECT_TRUE(document.IsArray());
+    return std::pair{static_cast<int>(document.Size()), std::stoi(reply.header("x-total-count"))};
+  };
+  EXPECT_EQ(count(""), (std::pair{10, 12}));  // default size 10
+  EXPECT_EQ(count("?page=2"), (std::pair{2, 12}));
+  EXPECT_EQ(count("?page=3"), (std::pair{0, 12}));  // past the end: empty, total still told
+  EXPECT_EQ(count("?size=100"), (std::pair{12, 12}));
+  EXPECT_EQ(count("?user_id=odd"), (std::pair{6, 6}));
+  EXPECT_EQ(count("?event_type=swipe"), (std::pair{4, 4}));
+  EXPECT_EQ(count("?event_source=android"), (std::pair{6, 6}));
+  EXPECT_EQ(count("?session_id=session-1"), (std::pair{3, 3}));
+  EXPECT_EQ(count("?ts_gte=2024-01-05T00:00:00Z"), (std::pair{8, 8}));
+  EXPECT_EQ(count("?ts_lte=2024-01-05"), (std::pair{5, 5}));
+  EXPECT_EQ(count("?ts_gte=2024-01-03&ts_lte=2024-01-04T00:00:00%2B00:00"), (std::pair{2, 2}));
+  EXPECT_EQ(count("?user_id=even&event_source=ios&size=2&page=2"), (std::pair{1, 3}));
+  EXPECT_EQ(count("?user_id=nobody"), (std::pair{0, 0}));
+
+  auto newest_first = parse(client.get("/events?size=2").body);
+  EXPECT_EQ(std::string(newest_first[0]["ts"].GetString()), "2024-01-12T00:00:00.000000Z");
+  EXPECT_EQ(std::string(newest_first[1]["ts"].GetString()), "2024-01-11T00:00:00.000000Z");
+
+  for (const char* bad : {"?page=0", "?size=101", "?size=0", "?page=x", "?ts_gte=yesterday",
+                          "?colour=blue"}) {
+    auto reply = client.get(std::string("/events") + bad);
+    EXPECT_EQ(reply.status, 400) << bad;
+    EXPECT_NE(parse(reply.body)["detail"].GetStringLength(), 0u) << bad;
+  }
+}
+
+TEST(Pipeline, IdempotencyKeyRetryKeepsOneEvent) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto first = client.post("/events", entry_body("u-idem", "tap"), {{"Idempotency-Key", "k-1"}});
+  auto retry = client.post("/events", entry_body("u-idem", "tap"), {{"Idempotency-Key", "k-1"}});
+  auto other = client.post("/events", entry_body("u-idem", "tap"), {{"Idempotency-Key", "k-2"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(parse(first.body)["event_id"].GetString(),
+            std::string(parse(retry.body)["event_id"].GetString()));
+  EXPECT_NE(parse(first.body)["event_id"].GetString(),
+            std::string(parse(other.body)["event_id"].GetString()));
+  EXPECT_EQ(client.get("/events?user_id=u-idem").header("x-total-count"), "2");
+}
+
+TEST(Pipeline, ConnectionsStayOpenWithoutAKeepAliveHeader) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  for (int i = 0; i < 5; ++i) {
+    auto reply = client.get("/healthz");
+    ASSERT_EQ(reply.status, 200);
+    EXPECT_EQ(reply.header("connection"), "Keep-Alive");
+  }
+  EXPECT_EQ(client.connections_opened(), 1);
+  auto closing = client.request("GET", "/healthz", "", {{"Connection", "close"}});
+  EXPECT_EQ(closing.header("connection"), "Close");
+}
+
+TEST(Pipeline, HealthRoutesReportTheStack) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto root = client.get("/");
+  ASSERT_EQ(root.status, 200);
+  auto root_body = parse(root.body);
+  EXPECT_EQ(std::string(root_body["status"].GetString()), "success");
+  EXPECT_TRUE(root_body.HasMember("timestamp"));
+  auto check = client.get("/check");
+  ASSERT_EQ(check.status, 200) << check.body;
+  EXPECT_NE(std::string(parse(check.body)["database_version"].GetString()).find("PostgreSQL 15"),
+            std::string::npos);
+  EXPECT_EQ(client.get("/healthz").status, 200);
+  ASSERT_EQ(client.post("/events", entry_body("u", "t")).status, 201);
+  auto ready = client.get("/readyz");
+  ASSERT_EQ(ready.status, 200) << ready.body;
+  auto ready_body = parse(ready.body);
+  EXPECT_EQ(std::string(ready_body["status"].GetString()), "ready");
+  EXPECT_EQ(ready_body["projection_lag"].GetInt64(), 0);
+  for (const char* header : {"x-request-id", "x-content-type-options", "cache-control"}) {
+    EXPECT_FALSE(ready.header(header).empty()) << header;
+  }
+}
+
+TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  ASSERT_EQ(client.get("/healthz").status, 200);
+  stack.api().send_signal(SIGTERM);
+  EXPECT_EQ(stack.api().wait(15s), std::optional<int>(0)) << stack.api().output();
+  stack.projector().send_signal(SIGTERM);
+  EXPECT_EQ(stack.projector().wait(15s), std::optional<int>(0)) << stack.projector().output();
+}
+
+}  // namespace
+}  // namespace tidemark::testing

@@ -1,0 +1,192 @@
+#include "tests/support/stack.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "infra/database.h"
+
+namespace tidemark::testing {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, fs::path output_file)
+    : output_file_(std::move(output_file)) {
+  std::vector<char*> arguments;
+  for (const auto& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));
+  arguments.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int output = ::open(output_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(output, 1);
+    ::dup2(output, 2);
+    int null_input = ::open("/dev/null", O_RDONLY);
+    ::dup2(null_input, 0);
+    // The test process blocks no signals, but be explicit: the child starts clean.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execvp(arguments[0], arguments.data());
+    ::_exit(127);
+  }
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+}
+
+ChildProcess::~ChildProcess() {
+  if (!exit_code_) {
+    send_signal(SIGKILL);
+    wait(10s);
+  }
+}
+
+void ChildProcess::send_signal(int signal) {
+  if (!exit_code_ && pid_ > 0) ::kill(pid_, signal);
+}
+
+std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!exit_code_) {
+    int status = 0;
+    pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  return exit_code_;
+}
+
+std::string ChildProcess::output() const {
+  std::ifstream in(output_file_);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+bool ChildProcess::wait_for_output(const std::string& text,
+                                   std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (output().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) {
+  char pattern[] = "/tmp/tidemark-command-XXXXXX";
+  int file = ::mkstemp(pattern);
+  ::close(file);
+  std::pair<int, std::string> result;
+  {
+    ChildProcess child(argv, pattern);
+    auto code = child.wait(timeout);
+    result = {code.value_or(-1), child.output()};
+  }
+  fs::remove(pattern);
+  return result;
+}
+
+TestStack::TestStack() : TestStack(Options{}) {}
+
+TestStack::TestStack(Options options) : options_(std::move(options)) {
+  char pattern[] = "/tmp/tidemark-test-XXXXXX";
+  if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+  folder_ = pattern;
+  fs::permissions(folder_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  postgres_ = std::make_unique<infra::LocalPostgres>(
+      infra::LocalPostgres::Options{folder_ / "postgres", 0, "tidemark"});
+  postgres_->start();
+  database_url_ = postgres_->url();
+  broker_ = std::make_unique<infra::EmbeddedBroker>(infra::EmbeddedBroker::Options{
+      0, {"tidemark.events", "tidemark.events.dlq"}, options_.partitions, ""});
+  bootstrap_ = broker_->bootstrap_servers();
+  auto [code, output] = tidemark({"migrate"});
+  if (code != 0) throw std::runtime_error("tidemark migrate failed: " + output);
+  if (options_.start_projector) start_projector();
+  start_api();
+}
+
+TestStack::~TestStack() {
+  api_.reset();
+  projector_.reset();
+  broker_.reset();
+  postgres_.reset();
+  std::error_code ignored;
+  fs::remove_all(folder_, ignored);
+}
+
+std::unique_ptr<pqxx::connection> TestStack::connect() const {
+  return infra::connect(database_url_);
+}
+
+std::pair<int, std::string> TestStack::tidemark(std::vector<std::string> arguments) const {
+  std::vector<std::string> argv = {TIDEMARK_BINARY};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  argv.insert(argv.end(), {"--database-url", database_url_, "--data-dir", folder_.string()});
+  return run_command(argv);
+}
+
+void TestStack::start_projector() {
+  projector_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{TIDEMARK_BINARY, "projector", "--database-url", database_url_,
+                               "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
+                               folder_.string()},
+      folder_ / ("projector-" + std::to_string(++projector_starts_) + ".log"));
+}
+
+void TestStack::stop_projector() {
+  projector_->send_signal(SIGKILL);
+  projector_->wait(10s);
+}
+
+void TestStack::start_api() {
+  std::vector<std::string> argv = {TIDEMARK_BINARY, "api", "--http-port", "0", "--database-url",
+                                   database_url_, "--kafka-bootstrap-servers", bootstrap_,
+                                   "--data-dir", folder_.string()};
+  argv.insert(argv.end(), options_.api_flags.begin(), options_.api_flags.end());
+  api_ = std::make_unique<ChildProcess>(argv, folder_ / "api.log");
+  const std::string marker = "Tidemark API on http://127.0.0.1:";
+  if (!api_->wait_for_output(marker, 30s)) {
+    throw std::runtime_error("the API did not start: " + api_->output());
+  }
+  std::string output = api_->output();
+  api_port_ = static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
+}
+
+bool TestStack::wait_until_projected(std::chrono::milliseconds timeout) {
+  infra::EventProducer probe(infra::EventProducer::Options{bootstrap_, "test-probe", 5000});
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto connection = connect();
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto ends = probe.end_offsets("tidemark.events", 5s);
+    if (ends) {
+      pqxx::nontransaction read(*connection);
+      bool caught_up = true;
+      for (const auto& [partition, end] : *ends) {
+        auto rows = read.exec_params(
+            "SELECT next_offset FROM projection_offsets WHERE projection = 'read_models' "
+            "AND topic = 'tidemark.events' AND log_partition = $1",
+            partition);
+        std::int64_t applied = rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+        if (applied < end) caught_up = false;
+      }
+      if (caught_up) return true;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+}  // namespace tidemark::testing

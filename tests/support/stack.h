@@ -1,0 +1,92 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <pqxx/connection>
+#include <string>
+#include <vector>
+
+#include "infra/kafka.h"
+#include "infra/local_postgres.h"
+
+namespace tidemark::testing {
+
+/// A process of ours (the real `tidemark` binary, kcat …) with its output in a file.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, std::filesystem::path output_file);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void send_signal(int signal);
+  /// The exit code (128 + signal when killed), or nullopt when still running after `timeout`.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  std::string output() const;
+  /// Waits (bounded) until the output contains `text`; false when it never did.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::filesystem::path output_file_;
+};
+
+/// Runs a command to completion (bounded) and returns its exit code and output.
+std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+/// A whole Tidemark stack for one test: its own PostgreSQL cluster (initdb on a free loopback
+/// port in a temporary folder), its own embedded broker, migrations applied, and the real
+/// `tidemark projector` and `tidemark api` processes. Everything stops and is removed at the end.
+class TestStack {
+ public:
+  struct Options {
+    int partitions = 3;
+    std::vector<std::string> api_flags;  ///< extra flags for `tidemark api`
+    bool start_projector = true;
+  };
+
+  TestStack();
+  explicit TestStack(Options options);
+  ~TestStack();
+
+  std::uint16_t api_port() const { return api_port_; }
+  const std::string& database_url() const { return database_url_; }
+  const std::string& bootstrap_servers() const { return bootstrap_; }
+  infra::LocalPostgres& postgres() { return *postgres_; }
+  infra::EmbeddedBroker& broker() { return *broker_; }
+  const std::filesystem::path& folder() const { return folder_; }
+
+  std::unique_ptr<pqxx::connection> connect() const;
+  /// Runs `tidemark ARGS` against this stack's database and broker (flags appended).
+  std::pair<int, std::string> tidemark(std::vector<std::string> arguments) const;
+
+  void start_projector();
+  ChildProcess& projector() { return *projector_; }
+  void stop_projector();  ///< SIGKILL, as a crash would
+  void start_api();
+  ChildProcess& api() { return *api_; }
+
+  /// Waits (bounded) until the projection has applied everything in the topic.
+  bool wait_until_projected(std::chrono::milliseconds timeout);
+
+ private:
+  Options options_;
+  std::filesystem::path folder_;
+  std::unique_ptr<infra::LocalPostgres> postgres_;
+  std::unique_ptr<infra::EmbeddedBroker> broker_;
+  std::string database_url_;
+  std::string bootstrap_;
+  std::unique_ptr<ChildProcess> projector_;
+  std::unique_ptr<ChildProcess> api_;
+  std::uint16_t api_port_ = 0;
+  int projector_starts_ = 0;
+};
+
+}  // namespace tidemark::testing
