@@ -149,6 +149,7 @@ class ApiRole {
 
   void stop() {
     server_->drain_and_stop(std::chrono::milliseconds(settings_.drain_timeout_ms));
+    watcher_.stop();
     database_.stop();
     producer_.flush(std::chrono::milliseconds(5000));
   }

@@ -34,9 +34,11 @@ CheckpointWatcher::CheckpointWatcher(std::string database_url, std::string proje
   thread_ = std::thread([this] { run(); });
 }
 
-CheckpointWatcher::~CheckpointWatcher() {
+CheckpointWatcher::~CheckpointWatcher() { stop(); }
+
+void CheckpointWatcher::stop() {
   stopping_ = true;
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   settle_waiters(true);
 }
 

@@ -31,6 +31,9 @@ class CheckpointWatcher {
   CheckpointWatcher(const CheckpointWatcher&) = delete;
   CheckpointWatcher& operator=(const CheckpointWatcher&) = delete;
 
+  /// Stops listening; waiters still pending are called back with `false`.
+  void stop();
+
   /// Calls back at once when already reached, or with `false` at once when `timeout` is zero.
   void wait_for(domain::Position position, std::chrono::milliseconds timeout, Callback callback);
   bool reached(domain::Position position) const;

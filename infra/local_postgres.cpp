@@ -42,11 +42,11 @@ constexpr std::size_t kLogTailLines = 20;
 constexpr std::size_t kMaxSocketPath = 107;
 constexpr std::size_t kSocketSuffix = std::char_traits<char>::length("/.s.PGSQL.65535");
 
-[[noreturn]] void Fail(const std::string& message) {
+[[noreturn]] void fail(const std::string& message) {
   throw LocalPostgresError("local postgres: " + message);
 }
 
-std::string Errno(int err) {
+std::string errno_text(int err) {
   return std::generic_category().message(err);
 }
 
@@ -56,7 +56,7 @@ struct Account {
   std::vector<gid_t> groups;
 };
 
-Account LookUpPostgresAccount() {
+Account look_up_postgres_account() {
   long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
   std::vector<char> buf(hint > 0 ? static_cast<std::size_t>(hint) : 16384);
   passwd pw{};
@@ -66,8 +66,8 @@ Account LookUpPostgresAccount() {
     buf.resize(buf.size() * 2);
   }
   if (err != 0 || found == nullptr) {
-    Fail("running as root, but there is no `postgres` system account to run initdb/pg_ctl as" +
-         (err != 0 ? " (" + Errno(err) + ")" : std::string()));
+    fail("running as root, but there is no `postgres` system account to run initdb/pg_ctl as" +
+         (err != 0 ? " (" + errno_text(err) + ")" : std::string()));
   }
   Account account{pw.pw_uid, pw.pw_gid, {}};
   int count = 32;
@@ -84,13 +84,13 @@ Account LookUpPostgresAccount() {
 }
 
 // Plain mode-bit check (ACLs ignored): the postgres account must be able to reach data_dir.
-void CheckTraversable(const fs::path& dir, const Account& account) {
+void check_traversable(const fs::path& dir, const Account& account) {
   fs::path current;
   for (const fs::path& part : dir) {
     current /= part;
     struct stat st {};
     if (::stat(current.c_str(), &st) != 0) {
-      Fail("cannot stat " + current.string() + ": " + Errno(errno));
+      fail("cannot stat " + current.string() + ": " + errno_text(errno));
     }
     mode_t need = S_IXOTH;
     if (st.st_uid == account.uid) {
@@ -102,36 +102,36 @@ void CheckTraversable(const fs::path& dir, const Account& account) {
     if ((st.st_mode & need) == 0) {
       std::ostringstream mode;
       mode << std::oct << (st.st_mode & 07777);
-      Fail("data_dir " + dir.string() + " is not reachable by the `postgres` account that runs " +
+      fail("data_dir " + dir.string() + " is not reachable by the `postgres` account that runs " +
            "the server when we are root: " + current.string() + " (mode 0" + mode.str() +
            ") is not searchable by it; use a folder under /tmp or `chmod o+x` the parents");
     }
   }
 }
 
-void ChownTo(const fs::path& path, const Account& account) {
+void chown_to(const fs::path& path, const Account& account) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) Fail("cannot stat " + path.string() + ": " + Errno(errno));
+  if (::lstat(path.c_str(), &st) != 0) fail("cannot stat " + path.string() + ": " + errno_text(errno));
   if (st.st_uid == account.uid && st.st_gid == account.gid) return;
   if (::lchown(path.c_str(), account.uid, account.gid) != 0) {
-    Fail("cannot chown " + path.string() + " to postgres: " + Errno(errno));
+    fail("cannot chown " + path.string() + " to postgres: " + errno_text(errno));
   }
 }
 
-void ChownTreeTo(const fs::path& root, const Account& account) {
-  ChownTo(root, account);
+void chown_tree_to(const fs::path& root, const Account& account) {
+  chown_to(root, account);
   std::error_code ec;
   fs::recursive_directory_iterator it(root, ec);
-  if (ec) Fail("cannot list " + root.string() + ": " + ec.message());
+  if (ec) fail("cannot list " + root.string() + ": " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    ChownTo(it->path(), account);
+    chown_to(it->path(), account);
   }
-  if (ec) Fail("cannot list " + root.string() + ": " + ec.message());
+  if (ec) fail("cannot list " + root.string() + ": " + ec.message());
 }
 
 // Creates `dir` and its missing parents; as root, new folders get 0755 so that the postgres
 // account can traverse them regardless of our umask.
-void CreateDirectories(const fs::path& dir, bool as_root) {
+void create_traversable_directories(const fs::path& dir, bool as_root) {
   std::vector<fs::path> missing;
   for (fs::path p = dir; !p.empty() && !fs::exists(p); p = p.parent_path()) {
     missing.push_back(p);
@@ -139,24 +139,24 @@ void CreateDirectories(const fs::path& dir, bool as_root) {
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) Fail("cannot create " + dir.string() + ": " + ec.message());
+  if (ec) fail("cannot create " + dir.string() + ": " + ec.message());
   if (!as_root) return;
   for (const fs::path& p : missing) {
     fs::permissions(p, fs::perms(0755), ec);
-    if (ec) Fail("cannot chmod " + p.string() + ": " + ec.message());
+    if (ec) fail("cannot chmod " + p.string() + ": " + ec.message());
   }
 }
 
-std::uintmax_t FileSize(const fs::path& path) {
+std::uintmax_t size_or_zero(const fs::path& path) {
   std::error_code ec;
   std::uintmax_t size = fs::file_size(path, ec);
   return ec ? 0 : size;
 }
 
 // The last lines written to `path` since `offset` (all of its tail when nothing new was written).
-std::string LogTail(const fs::path& path, std::uintmax_t offset) {
+std::string log_tail(const fs::path& path, std::uintmax_t offset) {
   constexpr std::uintmax_t kMaxRead = 64 * 1024;
-  std::uintmax_t size = FileSize(path);
+  std::uintmax_t size = size_or_zero(path);
   if (offset >= size) offset = size > kMaxRead ? size - kMaxRead : 0;
   if (size - offset > kMaxRead) offset = size - kMaxRead;
   std::ifstream in(path, std::ios::binary);
@@ -174,7 +174,7 @@ std::string LogTail(const fs::path& path, std::uintmax_t offset) {
 
 // Runs argv[0] (an absolute path) with stdin from /dev/null and stdout+stderr appended to
 // `log`; returns the exit code (128+signal when killed). posix_spawn: safe in threaded callers.
-int Run(const std::vector<std::string>& args, const fs::path& log, bool truncate_log,
+int run_process(const std::vector<std::string>& args, const fs::path& log, bool truncate_log,
         const fs::path& cwd) {
   std::vector<char*> argv;
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -204,18 +204,18 @@ int Run(const std::vector<std::string>& args, const fs::path& log, bool truncate
   int err = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (err != 0) Fail("cannot run " + args[0] + ": " + Errno(err));
+  if (err != 0) fail("cannot run " + args[0] + ": " + errno_text(err));
 
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) Fail("waiting for " + args[0] + ": " + Errno(errno));
+    if (errno != EINTR) fail("waiting for " + args[0] + ": " + errno_text(errno));
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
 
-std::string ShellQuote(const std::string& s) {
+std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
     if (c == '\'') {
@@ -228,15 +228,15 @@ std::string ShellQuote(const std::string& s) {
 }
 
 // pg_ctl wraps -D and -l in double quotes inside a shell command of its own.
-void CheckShellSafe(const fs::path& path) {
+void check_shell_safe(const fs::path& path) {
   if (path.string().find_first_of("\"\\$`\n") != std::string::npos) {
-    Fail("data_dir " + path.string() + " contains a character pg_ctl cannot quote (\" \\ $ `)");
+    fail("data_dir " + path.string() + " contains a character pg_ctl cannot quote (\" \\ $ `)");
   }
 }
 
-std::uint16_t PickFreePort() {
+std::uint16_t pick_free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) Fail("socket(): " + Errno(errno));
+  if (fd < 0) fail("socket(): " + errno_text(errno));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -246,14 +246,14 @@ std::uint16_t PickFreePort() {
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     int err = errno;
     ::close(fd);
-    Fail("cannot pick a free loopback port: " + Errno(err));
+    fail("cannot pick a free loopback port: " + errno_text(err));
   }
   ::close(fd);
   return ntohs(addr.sin_port);
 }
 
 // Line n (1-based) of pgdata/postmaster.pid: 1 is the postmaster pid, 5 the socket folder.
-std::optional<std::string> PidFileLine(const fs::path& pgdata, int n) {
+std::optional<std::string> pid_file_line(const fs::path& pgdata, int n) {
   std::ifstream in(pgdata / "postmaster.pid");
   std::string line;
   for (int i = 0; i < n; ++i) {
@@ -264,8 +264,8 @@ std::optional<std::string> PidFileLine(const fs::path& pgdata, int n) {
 
 // True when postmaster.pid names a live postmaster of this very folder. The pid alone is not
 // enough: after a reboot or in a container it is often reused by an unrelated process.
-bool LivePostmaster(const fs::path& pgdata) {
-  std::optional<std::string> line = PidFileLine(pgdata, 1);
+bool live_postmaster(const fs::path& pgdata) {
+  std::optional<std::string> line = pid_file_line(pgdata, 1);
   if (!line) return false;
   char* end = nullptr;
   long pid = std::strtol(line->c_str(), &end, 10);
@@ -275,7 +275,7 @@ bool LivePostmaster(const fs::path& pgdata) {
   return !ec && fs::equivalent(cwd, pgdata, ec) && !ec;
 }
 
-void RemoveTmpSocketDir(const std::optional<std::string>& dir) {
+void remove_tmp_socket_dir(const std::optional<std::string>& dir) {
   if (!dir || !dir->starts_with(kTmpSocketPrefix)) return;
   std::error_code ec;
   fs::remove_all(*dir, ec);
@@ -290,7 +290,7 @@ struct PgResultDeleter {
 using Conn = std::unique_ptr<PGconn, PgConnDeleter>;
 using Result = std::unique_ptr<PGresult, PgResultDeleter>;
 
-void EnsureDatabase(std::uint16_t port, const std::string& database) {
+void ensure_database(std::uint16_t port, const std::string& database) {
   const std::string port_text = std::to_string(port);
   const char* keys[] = {"host",    "port",       "user", "dbname", "connect_timeout",
                         "sslmode", "gssencmode", nullptr};
@@ -298,20 +298,20 @@ void EnsureDatabase(std::uint16_t port, const std::string& database) {
                           "10",        "disable",         "disable",  nullptr};
   Conn conn(PQconnectdbParams(keys, values, 0));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    Fail("create database: cannot connect on port " + port_text + ": " +
+    fail("create database: cannot connect on port " + port_text + ": " +
          (conn ? PQerrorMessage(conn.get()) : "out of memory"));
   }
   const char* params[] = {database.c_str()};
   Result found(PQexecParams(conn.get(), "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr,
                             params, nullptr, nullptr, 0));
   if (PQresultStatus(found.get()) != PGRES_TUPLES_OK) {
-    Fail("create database: lookup failed: " + std::string(PQerrorMessage(conn.get())));
+    fail("create database: lookup failed: " + std::string(PQerrorMessage(conn.get())));
   }
   if (PQntuples(found.get()) > 0) return;
 
   char* ident = PQescapeIdentifier(conn.get(), database.data(), database.size());
   if (ident == nullptr) {
-    Fail("create database: bad name: " + std::string(PQerrorMessage(conn.get())));
+    fail("create database: bad name: " + std::string(PQerrorMessage(conn.get())));
   }
   const std::string sql = "CREATE DATABASE " + std::string(ident);
   PQfreemem(ident);
@@ -319,11 +319,11 @@ void EnsureDatabase(std::uint16_t port, const std::string& database) {
   if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
     const char* state = PQresultErrorField(created.get(), PG_DIAG_SQLSTATE);
     if (state != nullptr && std::strcmp(state, "42P04") == 0) return;  // created meanwhile
-    Fail("create database " + database + " failed: " + PQerrorMessage(conn.get()));
+    fail("create database " + database + " failed: " + PQerrorMessage(conn.get()));
   }
 }
 
-std::string PercentEncode(const std::string& s) {
+std::string percent_encode(const std::string& s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
@@ -338,11 +338,11 @@ std::string PercentEncode(const std::string& s) {
   return out;
 }
 
-std::string RunuserPath() {
+std::string runuser_path() {
   for (const char* path : {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"}) {
     if (::access(path, X_OK) == 0) return path;
   }
-  Fail("running as root, but runuser (util-linux) is missing; it runs initdb/pg_ctl as postgres");
+  fail("running as root, but runuser (util-linux) is missing; it runs initdb/pg_ctl as postgres");
 }
 
 // Everything one start/stop needs, derived from the options and the process identity.
@@ -357,39 +357,39 @@ struct Layout {
 
   std::vector<std::string> Command(const fs::path& tool, std::vector<std::string> args) const {
     std::vector<std::string> argv;
-    if (account) argv = {RunuserPath(), "-u", "postgres", "--"};
+    if (account) argv = {runuser_path(), "-u", "postgres", "--"};
     argv.push_back(tool.string());
     for (std::string& arg : args) argv.push_back(std::move(arg));
     return argv;
   }
 
-  void RunStep(const std::string& step, const fs::path& tool, std::vector<std::string> args,
+  void run_step(const std::string& step, const fs::path& tool, std::vector<std::string> args,
                const fs::path& log, bool truncate_log) const {
-    std::uintmax_t offset = truncate_log ? 0 : FileSize(log);
-    int code = Run(Command(tool, std::move(args)), log, truncate_log, data_dir);
+    std::uintmax_t offset = truncate_log ? 0 : size_or_zero(log);
+    int code = run_process(Command(tool, std::move(args)), log, truncate_log, data_dir);
     if (code != 0) {
-      Fail(step + " failed (exit code " + std::to_string(code) + "); " + LogTail(log, offset));
+      fail(step + " failed (exit code " + std::to_string(code) + "); " + log_tail(log, offset));
     }
   }
 
   void Stop() const {
-    std::optional<std::string> socket_dir = PidFileLine(pgdata, 5);
-    RunStep("pg_ctl stop", pg_ctl, {"-D", pgdata.string(), "-m", "fast", "-w", "-t", "60", "stop"},
+    std::optional<std::string> socket_dir = pid_file_line(pgdata, 5);
+    run_step("pg_ctl stop", pg_ctl, {"-D", pgdata.string(), "-m", "fast", "-w", "-t", "60", "stop"},
             server_log, false);
-    RemoveTmpSocketDir(socket_dir);
+    remove_tmp_socket_dir(socket_dir);
   }
 };
 
-Layout MakeLayout(const LocalPostgres::Options& options, bool create) {
-  if (options.data_dir.empty()) Fail("data_dir is empty");
+Layout make_layout(const LocalPostgres::Options& options, bool create) {
+  if (options.data_dir.empty()) fail("data_dir is empty");
   Layout layout;
   const bool root = ::geteuid() == 0;
-  if (root) layout.account = LookUpPostgresAccount();
+  if (root) layout.account = look_up_postgres_account();
   fs::path dir = fs::absolute(options.data_dir).lexically_normal();
-  if (create) CreateDirectories(dir, root);
+  if (create) create_traversable_directories(dir, root);
   std::error_code ec;
   layout.data_dir = fs::canonical(dir, ec);
-  if (ec) Fail("data_dir " + dir.string() + ": " + ec.message());
+  if (ec) fail("data_dir " + dir.string() + ": " + ec.message());
   layout.pgdata = layout.data_dir / "pgdata";
   layout.server_log = layout.data_dir / "postgres.log";
   layout.initdb_log = layout.data_dir / "initdb.log";
@@ -412,11 +412,11 @@ LocalPostgres::~LocalPostgres() {
 
 void LocalPostgres::start() {
   if (running_) return;
-  const Layout layout = MakeLayout(options_, true);
-  CheckShellSafe(layout.data_dir);
-  if (layout.account) CheckTraversable(layout.data_dir, *layout.account);
+  const Layout layout = make_layout(options_, true);
+  check_shell_safe(layout.data_dir);
+  if (layout.account) check_traversable(layout.data_dir, *layout.account);
   for (const fs::path& tool : {layout.initdb, layout.pg_ctl}) {
-    if (::access(tool.c_str(), X_OK) != 0) Fail("missing PostgreSQL binary " + tool.string());
+    if (::access(tool.c_str(), X_OK) != 0) fail("missing PostgreSQL binary " + tool.string());
   }
 
   // Short socket folder inside data_dir when it fits, else a private one under /tmp (not
@@ -429,7 +429,7 @@ void LocalPostgres::start() {
   // A server left running on this folder (a crashed dev run that never called stop()) is
   // stopped and started afresh rather than reused: we then own its port, socket and options.
   if (fs::exists(layout.pgdata / "postmaster.pid")) {
-    if (LivePostmaster(layout.pgdata)) {
+    if (live_postmaster(layout.pgdata)) {
       layout.Stop();
     } else {
       fs::remove(layout.pgdata / "postmaster.pid", ec);  // stale; its pid may now be reused
@@ -439,15 +439,15 @@ void LocalPostgres::start() {
   if (!fs::exists(layout.pgdata / "PG_VERSION")) {
     // No PG_VERSION means an interrupted initdb, whose leftovers initdb would refuse.
     fs::remove_all(layout.pgdata, ec);
-    if (ec) Fail("cannot clear partial cluster " + layout.pgdata.string() + ": " + ec.message());
+    if (ec) fail("cannot clear partial cluster " + layout.pgdata.string() + ": " + ec.message());
     if (layout.account) {
       // The postgres account may not write data_dir itself, so it gets an empty pgdata.
       if (::mkdir(layout.pgdata.c_str(), 0700) != 0) {
-        Fail("cannot create " + layout.pgdata.string() + ": " + Errno(errno));
+        fail("cannot create " + layout.pgdata.string() + ": " + errno_text(errno));
       }
-      ChownTo(layout.pgdata, *layout.account);
+      chown_to(layout.pgdata, *layout.account);
     }
-    layout.RunStep("initdb", layout.initdb,
+    layout.run_step("initdb", layout.initdb,
                    {"-D", layout.pgdata.string(), "-U", kSuperuser, "--auth=trust",
                     "--encoding=UTF8", "--locale=C.UTF-8"},
                    layout.initdb_log, true);
@@ -455,11 +455,11 @@ void LocalPostgres::start() {
 
   if (tmp_socket) {
     std::string templ = std::string(kTmpSocketPrefix) + "XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr) Fail("mkdtemp: " + Errno(errno));
+    if (::mkdtemp(templ.data()) == nullptr) fail("mkdtemp: " + errno_text(errno));
     socket_dir = templ;
   } else {
     fs::create_directories(socket_dir, ec);
-    if (ec) Fail("cannot create " + socket_dir.string() + ": " + ec.message());
+    if (ec) fail("cannot create " + socket_dir.string() + ": " + ec.message());
     // No server runs here now, so whatever is left is stale (locks may name reused pids).
     for (const fs::directory_entry& entry : fs::directory_iterator(socket_dir, ec)) {
       fs::remove(entry.path(), ec);
@@ -467,24 +467,24 @@ void LocalPostgres::start() {
   }
   {
     std::ofstream touch(layout.server_log, std::ios::app);
-    if (!touch) Fail("cannot write " + layout.server_log.string());
+    if (!touch) fail("cannot write " + layout.server_log.string());
   }
   if (layout.account) {
-    ChownTreeTo(layout.pgdata, *layout.account);
-    ChownTo(socket_dir, *layout.account);
-    ChownTo(layout.server_log, *layout.account);
+    chown_tree_to(layout.pgdata, *layout.account);
+    chown_to(socket_dir, *layout.account);
+    chown_to(layout.server_log, *layout.account);
   }
 
   // A picked port can be taken by someone else before postgres binds it: pick again then.
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
-    const std::uint16_t port = options_.port != 0 ? options_.port : PickFreePort();
+    const std::uint16_t port = options_.port != 0 ? options_.port : pick_free_port();
     const std::string server_options = "-p " + std::to_string(port) + " -k " +
-                                       ShellQuote(socket_dir.string()) +
+                                       shell_quote(socket_dir.string()) +
                                        " -c listen_addresses=127.0.0.1";
-    const std::uintmax_t offset = FileSize(layout.server_log);
+    const std::uintmax_t offset = size_or_zero(layout.server_log);
     try {
-      layout.RunStep("pg_ctl start", layout.pg_ctl,
+      layout.run_step("pg_ctl start", layout.pg_ctl,
                      {"-D", layout.pgdata.string(), "-l", layout.server_log.string(), "-w", "-t",
                       "60", "-o", server_options, "start"},
                      layout.server_log, false);
@@ -492,10 +492,10 @@ void LocalPostgres::start() {
       options_.port = port;  // a restart keeps the address clients were given
       break;
     } catch (const LocalPostgresError&) {
-      const std::string tail = LogTail(layout.server_log, offset);
+      const std::string tail = log_tail(layout.server_log, offset);
       if (options_.port != 0 || attempt == kAttempts ||
           tail.find("Address already in use") == std::string::npos) {
-        if (tmp_socket) RemoveTmpSocketDir(socket_dir.string());
+        if (tmp_socket) remove_tmp_socket_dir(socket_dir.string());
         throw;
       }
     }
@@ -503,7 +503,7 @@ void LocalPostgres::start() {
   running_ = true;
 
   try {
-    EnsureDatabase(port_, options_.database);
+    ensure_database(port_, options_.database);
   } catch (...) {
     try {
       stop();
@@ -517,7 +517,7 @@ void LocalPostgres::start() {
 void LocalPostgres::stop() {
   if (!running_) return;
   running_ = false;
-  MakeLayout(options_, false).Stop();
+  make_layout(options_, false).Stop();
 }
 
 std::string LocalPostgres::url() const {
@@ -526,7 +526,7 @@ std::string LocalPostgres::url() const {
 
 std::string LocalPostgres::url_for(const std::string& database) const {
   return std::string("postgresql://") + kSuperuser + "@127.0.0.1:" + std::to_string(port_) + "/" +
-         PercentEncode(database);
+         percent_encode(database);
 }
 
 }  // namespace tidemark::infra

@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 #include <set>
+#include <thread>
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
@@ -213,6 +214,29 @@ TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
   EXPECT_EQ(stack.api().wait(15s), std::optional<int>(0)) << stack.api().output();
   stack.projector().send_signal(SIGTERM);
   EXPECT_EQ(stack.projector().wait(15s), std::optional<int>(0)) << stack.projector().output();
+}
+
+TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
+  // No projector: a write waits the whole projection wait, so it is in flight when SIGTERM comes.
+  TestStack stack(TestStack::Options{
+      3, {"--projection-wait-ms", "3000", "--drain-timeout-ms", "10000"}, false});
+  std::thread writer_thread;
+  HttpReply in_flight;
+  writer_thread = std::thread([&] {
+    HttpClient writer(stack.api_port());
+    in_flight = writer.post("/events", entry_body("u-drain", "tap"));
+  });
+  std::this_thread::sleep_for(1000ms);
+  stack.api().send_signal(SIGTERM);
+  std::this_thread::sleep_for(300ms);
+  HttpClient late(stack.api_port());
+  auto refused = late.get("/healthz");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("shutting down"), std::string::npos) << refused.body;
+  writer_thread.join();
+  // Acknowledged by the broker, not yet projected: 202, never a dropped connection.
+  EXPECT_EQ(in_flight.status, 202) << in_flight.body;
+  EXPECT_EQ(stack.api().wait(15s), std::optional<int>(0)) << stack.api().output();
 }
 
 }  // namespace
