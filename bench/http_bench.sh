@@ -8,6 +8,7 @@
 #
 # Settings (environment): BENCH_DURATION (10s), BENCH_THREADS (2), BENCH_CONNECTIONS (50),
 # BENCH_SEED_ENTRIES (1000), BENCH_START_TIMEOUT (90, seconds).
+# shellcheck disable=SC2016 # backquotes in single quotes are Markdown, not expansions
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
@@ -181,7 +182,6 @@ bench() { # label, then wrk arguments (URL last)
   rows+=("| $run | $label | ${rps:-?} | ${p50:-?} | ${p99:-?} | ${non2xx:-0} | ${socket:-0} |")
 }
 
-# shellcheck disable=SC2016 # the backquotes are Markdown
 bench 'GET /healthz (keep-alive)' "$base/healthz"
 bench 'GET /healthz, `Connection: close`' -H 'Connection: close' "$base/healthz"
 bench "GET /events?user_id=bench-user&size=10 ($seed_entries entries)" \
@@ -213,8 +213,9 @@ result="bench/results/http-$(date +%Y-%m-%d-%H%M%S).md"
   echo
   echo "- machine: $(nproc) CPUs (${cpu:-unknown CPU}), ${memory} GiB memory (free -g total);" \
     "wrk and \`tidemark dev\` (API, projector, PostgreSQL, embedded broker) share them"
-  echo "- tidemark: commit $commit, \`tidemark dev\` defaults (http_threads 2, db_pool_size 4," \
-    "6 partitions)"
+  echo "- tidemark: build/app/tidemark built $(date -u -r "$binary" '+%Y-%m-%d %H:%M UTC')," \
+    "tree at commit $commit; \`tidemark dev\` defaults (http_threads 2, db_pool_size 4," \
+    "6 partitions, embedded broker)"
   echo "- wrk: $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'); -t $threads -c $connections" \
     "-d $duration --latency --timeout 10s, against 127.0.0.1"
   echo

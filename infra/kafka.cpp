@@ -186,6 +186,10 @@ GroupConsumer::GroupConsumer(Options options) : options_(std::move(options)) {
   // A member that died is replaced within seconds rather than the default 45.
   set_option(conf, "session.timeout.ms", "6000");
   set_option(conf, "heartbeat.interval.ms", "1000");
+  // librdkafka's mock broker holds an empty fetch for the whole wait even when data arrives
+  // (a real broker answers at once), so the default 500 ms became the latency of every
+  // projected write in development and tests.
+  set_option(conf, "fetch.wait.max.ms", "10");
   rd_kafka_conf_set_rebalance_cb(conf, rebalanced);
   rd_kafka_conf_set_log_cb(conf, log_from_kafka);
   rd_kafka_conf_set_opaque(conf, this);
