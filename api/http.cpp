@@ -9,6 +9,23 @@ std::string HttpRequest::header(std::string_view lower_case_name) const {
   return found == headers.end() ? std::string() : found->second;
 }
 
+std::string HttpRequest::cookie(std::string_view name) const {
+  std::string_view cookies = headers.count("cookie") ? std::string_view(headers.at("cookie"))
+                                                     : std::string_view();
+  while (!cookies.empty()) {
+    auto end = cookies.find(';');
+    std::string_view pair = cookies.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    auto equals = pair.find('=');
+    if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
+      return std::string(pair.substr(equals + 1));
+    }
+    if (end == std::string_view::npos) break;
+    cookies.remove_prefix(end + 1);
+  }
+  return {};
+}
+
 HttpResponse error_response(int status, std::string_view message) {
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);

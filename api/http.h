@@ -20,6 +20,10 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  ///< names in lower case
   std::string body;
   std::string request_id;
+  std::string remote_address;  ///< the peer's IP address
+
+  /// A cookie's value from the Cookie header, or empty.
+  std::string cookie(std::string_view name) const;
 
   /// The header's value, or empty.
   std::string header(std::string_view lower_case_name) const;

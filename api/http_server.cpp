@@ -44,6 +44,13 @@ HttpRequest convert(const Http::Request& request) {
     converted.headers[lower(header->name())] = value.str();
   }
   converted.body = request.body();
+  converted.remote_address = request.address().host();
+  // Pistache moves the Cookie header into its jar; put it back as the client sent it.
+  std::string cookies;
+  for (const auto& cookie : request.cookies()) {
+    cookies += (cookies.empty() ? "" : "; ") + cookie.name + "=" + cookie.value;
+  }
+  if (!cookies.empty()) converted.headers["cookie"] = cookies;
   return converted;
 }
 

@@ -1,10 +1,13 @@
 #include "api/routes.h"
 
+#include <mutex>
 #include <pqxx/pqxx>
 
 #include "domain/position.h"
 #include "infra/checkpoint_watcher.h"
 #include "infra/database.h"
+#include "infra/ids.h"
+#include "infra/kafka.h"
 #include "infra/log.h"
 
 namespace tidemark::api {
@@ -13,15 +16,26 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context) {
   auto router = std::make_shared<Router>();
   add_health_routes(*router, context);
   add_event_log_routes(*router, context);
+  add_account_routes(*router, context);
   return router;
 }
 
 void with_database(ApiContext& context, const HttpRequest& request, Respond respond,
                    std::function<HttpResponse(pqxx::connection&)> work) {
+  with_database_then(context, request, std::move(respond),
+                     [work = std::move(work)](pqxx::connection& connection, Respond& respond) {
+                       respond(work(connection));
+                     });
+}
+
+void with_database_then(ApiContext& context, const HttpRequest& request, Respond respond,
+                        std::function<void(pqxx::connection&, Respond&)> work) {
   auto shared_respond = std::make_shared<Respond>(std::move(respond));
   bool queued = context.database.submit(
       {[shared_respond, work = std::move(work)](pqxx::connection& connection) {
-         (*shared_respond)(work(connection));
+         // Hand over a copy: if `work` throws before answering, the failure handler answers.
+         Respond owned = *shared_respond;
+         work(connection, owned);
        },
        [shared_respond, request_id = request.request_id,
         path = request.path](std::exception_ptr failure) {
@@ -41,6 +55,63 @@ void with_database(ApiContext& context, const HttpRequest& request, Respond resp
          (*shared_respond)(error_response(500, "internal error; request id " + request_id));
        }});
   if (!queued) (*shared_respond)(unavailable_response("the server is overloaded; retry shortly"));
+}
+
+void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
+                   Respond respond, std::function<void(bool projected, Respond)> then) {
+  struct Progress {
+    std::mutex mutex;
+    std::size_t remaining;
+    bool failed = false;
+    domain::Position last{};
+    Respond respond;
+    std::function<void(bool, Respond)> then;
+  };
+  auto progress = std::make_shared<Progress>();
+  progress->remaining = envelopes.size();
+  progress->respond = std::move(respond);
+  progress->then = std::move(then);
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    bool is_last = i + 1 == envelopes.size();
+    context.producer.append(
+        context.events_topic, envelopes[i],
+        [&context, progress, is_last](domain::Result<domain::Position> appended) {
+          bool finished = false;
+          {
+            std::lock_guard lock(progress->mutex);
+            if (!appended) {
+              if (!progress->failed) {
+                progress->failed = true;
+                progress->respond(unavailable_response(appended.error().message));
+              }
+            } else if (is_last) {
+              progress->last = *appended;
+            }
+            finished = --progress->remaining == 0 && !progress->failed;
+          }
+          if (!finished) return;
+          context.watcher.wait_for(progress->last, context.projection_wait,
+                                   [progress](bool projected) {
+                                     progress->then(projected, std::move(progress->respond));
+                                   });
+        });
+  }
+}
+
+domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view type,
+                                    std::string key, std::string subject, std::string payload,
+                                    std::string actor) {
+  domain::EventEnvelope envelope;
+  envelope.id = infra::random_uuid().to_string();
+  envelope.type = type;
+  envelope.source = "/tidemark/api";
+  envelope.subject = std::move(subject);
+  envelope.time = domain::now_utc();
+  envelope.correlation_id = request.request_id;
+  envelope.actor = std::move(actor);
+  envelope.key = std::move(key);
+  envelope.payload = std::move(payload);
+  return envelope;
 }
 
 void after_position(ApiContext& context, const HttpRequest& request, Respond respond,

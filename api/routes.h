@@ -4,8 +4,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
+#include "domain/envelope.h"
 
 #include <pqxx/connection>
 
@@ -13,9 +15,25 @@ namespace tidemark::infra {
 class EventProducer;
 class CheckpointWatcher;
 class DatabasePool;
+class PasswordHasher;
+class JwtSigner;
+class Keyring;
 }  // namespace tidemark::infra
 
 namespace tidemark::api {
+
+class RateLimiter;
+
+/// Account and token behaviour, from configuration.
+struct AuthSettings {
+  std::chrono::seconds access_token_ttl{900};
+  std::chrono::seconds session_ttl{30 * 86400};
+  std::chrono::seconds refresh_reuse_grace{10};
+  std::string cookie_name = "X-LIVENESS-TOKEN";
+  bool cookie_secure = false;
+  bool seed001_login_errors = false;
+  std::size_t min_password_length = 8;
+};
 
 /// What the routes need from the outside world; owned by the role's composition root.
 struct ApiContext {
@@ -24,6 +42,15 @@ struct ApiContext {
   infra::DatabasePool& database;
   std::string events_topic;
   std::chrono::milliseconds projection_wait;
+  infra::PasswordHasher& hasher;
+  const infra::JwtSigner& signer;
+  const infra::Keyring& keyring;
+  AuthSettings auth;
+  RateLimiter& login_failures_per_account;
+  RateLimiter& login_attempts_per_address;
+  RateLimiter& registrations_per_address;
+  /// Verified against when a login names no account, so both cases cost one hash.
+  std::string decoy_password_hash;
 };
 
 /// Every route of the API.
@@ -31,12 +58,28 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context);
 
 void add_health_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context);
+void add_account_routes(Router& router, std::shared_ptr<ApiContext> context);
 
 /// Runs `work` on the database pool, off the HTTP threads. Answers 503 (with Retry-After)
 /// when the pool is full or PostgreSQL cannot be reached, and 500, logged with the request
 /// id, for anything else that escapes `work`.
 void with_database(ApiContext& context, const HttpRequest& request, Respond respond,
                    std::function<HttpResponse(pqxx::connection&)> work);
+/// The same for work that answers later (after an append, a hash): `work` owns `respond`
+/// and must call it once, unless it throws first.
+void with_database_then(ApiContext& context, const HttpRequest& request, Respond respond,
+                        std::function<void(pqxx::connection&, Respond&)> work);
+
+/// Appends `envelopes` in order; when every one is acknowledged, waits (bounded) for the
+/// projection of the last and calls `then` with whether it was reached. A broker that does
+/// not acknowledge answers 503.
+void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
+                   Respond respond, std::function<void(bool projected, Respond)> then);
+
+/// An envelope for an event this request causes, keyed by its aggregate.
+domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view type,
+                                    std::string key, std::string subject, std::string payload,
+                                    std::string actor);
 
 /// Honours a read-your-writes position (`X-Tidemark-Position` header or `position` query
 /// parameter): runs `then` once the projection has it, or after the bounded wait. A malformed

@@ -14,13 +14,17 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "api/rate_limiter.h"
 #include "api/routes.h"
 #include "infra/checkpoint_watcher.h"
 #include "infra/config.h"
 #include "infra/database.h"
+#include "infra/jwt.h"
 #include "infra/kafka.h"
+#include "infra/keyring.h"
 #include "infra/local_postgres.h"
 #include "infra/log.h"
+#include "infra/password_hasher.h"
 #include "projections/migrations.h"
 #include "projections/read_models.h"
 #include "workers/projector.h"
@@ -104,6 +108,29 @@ std::string bootstrap_servers(const Settings& settings) {
   return address;
 }
 
+constexpr const char* kMasterKeyFile = "master.key";
+constexpr const char* kTokenKeyFile = "token.key";
+
+/// A 32-byte secret from its setting, else from DATA_DIR/`file`. `tidemark dev` creates the
+/// file (mode 0600) on first run; other roles require one or the other.
+std::string load_secret(const Settings& settings, const std::string& value, const char* file,
+                        const char* setting, bool create_if_missing) {
+  if (!value.empty()) return infra::decode_secret(value, setting);
+  fs::path path = fs::path(settings.data_dir) / file;
+  if (!fs::exists(path) && create_if_missing) {
+    write_stack_file(settings, file, infra::generate_secret());
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  }
+  std::string stored = read_stack_file(settings, file);
+  if (stored.empty()) {
+    throw ConfigError(std::string("no ") + setting + ": set --" +
+                      SettingsSchema::flag_name(setting).substr(2) + " (" +
+                      SettingsSchema::environment_name(setting) + ") or run `tidemark dev` with " +
+                      "data folder " + settings.data_dir);
+  }
+  return infra::decode_secret(stored, std::string(setting) + " in " + path.string());
+}
+
 int wait_for_stop_signal() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -124,16 +151,39 @@ void apply_migrations(const std::string& url) {
 /// The HTTP API and what it needs, started and stopped as one.
 class ApiRole {
  public:
-  ApiRole(const Settings& settings, const std::string& url, const std::string& bootstrap)
+  ApiRole(const Settings& settings, const std::string& url, const std::string& bootstrap,
+          bool create_secrets)
       : settings_(settings),
         producer_(infra::EventProducer::Options{bootstrap, "tidemark-api",
                                                 settings.produce_timeout_ms}),
         watcher_(url, projections::kReadModelsProjection, settings.events_topic),
         database_(url, static_cast<std::size_t>(settings.db_pool_size),
-                  static_cast<std::size_t>(settings.db_queue_limit)) {
+                  static_cast<std::size_t>(settings.db_queue_limit)),
+        hasher_(static_cast<std::size_t>(settings.hash_threads),
+                static_cast<std::size_t>(settings.hash_queue_limit)),
+        signer_(load_secret(settings, settings.token_signing_key, kTokenKeyFile,
+                            "token_signing_key", create_secrets),
+                settings.token_issuer, settings.token_audience),
+        keyring_(load_secret(settings, settings.master_key, kMasterKeyFile, "master_key",
+                             create_secrets)),
+        login_failures_per_account_(static_cast<std::size_t>(settings.login_failures_per_account),
+                                    std::chrono::seconds(settings.rate_limit_window_s)),
+        login_attempts_per_address_(static_cast<std::size_t>(settings.login_attempts_per_address),
+                                    std::chrono::seconds(settings.rate_limit_window_s)),
+        registrations_per_address_(static_cast<std::size_t>(settings.registrations_per_address),
+                                   std::chrono::seconds(settings.rate_limit_window_s)) {
+    api::AuthSettings auth{std::chrono::seconds(settings.access_token_ttl_s),
+                           std::chrono::seconds(settings.session_ttl_s),
+                           std::chrono::seconds(settings.refresh_reuse_grace_s),
+                           settings.auth_cookie_name,
+                           settings.cookie_secure == "true",
+                           settings.login_error_style == "seed001",
+                           static_cast<std::size_t>(settings.min_password_length)};
     auto context = std::make_shared<api::ApiContext>(api::ApiContext{
         producer_, watcher_, database_, settings.events_topic,
-        std::chrono::milliseconds(settings.projection_wait_ms)});
+        std::chrono::milliseconds(settings.projection_wait_ms), hasher_, signer_, keyring_, auth,
+        login_failures_per_account_, login_attempts_per_address_, registrations_per_address_,
+        infra::hash_password("not a password anyone has")});
     server_ = std::make_unique<api::HttpServer>(
         api::HttpServer::Options{settings.http_host, static_cast<std::uint16_t>(settings.http_port),
                                  static_cast<int>(settings.http_threads),
@@ -150,6 +200,7 @@ class ApiRole {
   void stop() {
     server_->drain_and_stop(std::chrono::milliseconds(settings_.drain_timeout_ms));
     watcher_.stop();
+    hasher_.stop();
     database_.stop();
     producer_.flush(std::chrono::milliseconds(5000));
   }
@@ -159,18 +210,25 @@ class ApiRole {
   infra::EventProducer producer_;
   infra::CheckpointWatcher watcher_;
   infra::DatabasePool database_;
+  infra::PasswordHasher hasher_;
+  infra::JwtSigner signer_;
+  infra::Keyring keyring_;
+  api::RateLimiter login_failures_per_account_;
+  api::RateLimiter login_attempts_per_address_;
+  api::RateLimiter registrations_per_address_;
   std::unique_ptr<api::HttpServer> server_;
 };
 
 /// A projector on its own thread.
 class ProjectorRole {
  public:
-  ProjectorRole(const Settings& settings, const std::string& url, const std::string& bootstrap)
-      : projector_(workers::Projector::Options{url, bootstrap, settings.events_topic,
-                                               settings.dead_letter_topic,
-                                               settings.projector_group,
-                                               static_cast<std::size_t>(
-                                                   settings.projector_batch_size)}) {
+  ProjectorRole(const Settings& settings, const std::string& url, const std::string& bootstrap,
+                bool create_secrets)
+      : projector_(workers::Projector::Options{
+            url, bootstrap, settings.events_topic, settings.dead_letter_topic,
+            settings.projector_group, static_cast<std::size_t>(settings.projector_batch_size),
+            load_secret(settings, settings.master_key, kMasterKeyFile, "master_key",
+                        create_secrets)}) {
     thread_ = std::thread([this] { projector_.run(stopping_); });
   }
   ~ProjectorRole() { stop(); }
@@ -217,7 +275,7 @@ int run_api(const std::vector<std::string>& arguments, const char* const* enviro
                                  environment, exit_code);
   if (!settings) return exit_code;
   return guarded("api", [&] {
-    ApiRole api(*settings, database_url(*settings), bootstrap_servers(*settings));
+    ApiRole api(*settings, database_url(*settings), bootstrap_servers(*settings), false);
     std::uint16_t port = api.start();
     std::cout << "Tidemark API on http://" << settings->http_host << ":" << port << "/" << std::endl;
     wait_for_stop_signal();
@@ -233,7 +291,8 @@ int run_projector(const std::vector<std::string>& arguments, const char* const* 
                                  arguments, environment, exit_code);
   if (!settings) return exit_code;
   return guarded("projector", [&] {
-    ProjectorRole projector(*settings, database_url(*settings), bootstrap_servers(*settings));
+    ProjectorRole projector(*settings, database_url(*settings), bootstrap_servers(*settings),
+                            false);
     wait_for_stop_signal();
     projector.stop();
     return 0;
@@ -311,8 +370,8 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
       infra::log_info("embedded broker started", {{"bootstrap", bootstrap}});
     }
     apply_migrations(url);
-    ProjectorRole projector(*settings, url, bootstrap);
-    ApiRole api(*settings, url, bootstrap);
+    ProjectorRole projector(*settings, url, bootstrap, true);
+    ApiRole api(*settings, url, bootstrap, true);
     std::uint16_t port = api.start();
     std::cout << "Tidemark is running: http://" << settings->http_host << ":" << port << "/\n"
               << "  broker    " << bootstrap << "\n"

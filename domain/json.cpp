@@ -112,6 +112,22 @@ std::optional<std::string> JsonFieldReader::object_text(std::string_view name, b
   return text;
 }
 
+std::optional<Uuid> JsonFieldReader::uuid(std::string_view name, bool required) {
+  auto text = string(name, required, 36);
+  if (!text) return std::nullopt;
+  auto parsed = Uuid::parse(*text);
+  if (!parsed) fail("field '" + std::string(name) + "' must be a UUID");
+  return parsed;
+}
+
+std::optional<Timestamp> JsonFieldReader::timestamp(std::string_view name, bool required) {
+  auto text = string(name, required, 64);
+  if (!text) return std::nullopt;
+  auto parsed = parse_timestamp(*text);
+  if (!parsed) fail("field '" + std::string(name) + "' must be an RFC 3339 date-time");
+  return parsed;
+}
+
 std::optional<Error> JsonFieldReader::finish() const {
   if (error_) return error_;
   for (const auto& member : object_.GetObject()) {

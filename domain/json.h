@@ -11,6 +11,8 @@
 #include <string_view>
 
 #include "domain/result.h"
+#include "domain/timestamp.h"
+#include "domain/uuid.h"
 
 namespace tidemark::domain {
 
@@ -39,6 +41,11 @@ class JsonFieldReader {
   /// A nested JSON object, serialised; absent or null gives std::nullopt.
   std::optional<std::string> object_text(std::string_view name, bool required,
                                          std::size_t max_bytes);
+
+  /// A UUID in canonical text form.
+  std::optional<Uuid> uuid(std::string_view name, bool required);
+  /// An RFC 3339 date-time.
+  std::optional<Timestamp> timestamp(std::string_view name, bool required);
 
   /// The first problem met, or the first field that no call named.
   std::optional<Error> finish() const;

@@ -138,7 +138,10 @@ std::string SettingsSchema::describe(const Settings& settings) const {
   std::ostringstream out;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     std::string value = readers_[i](settings);
-    if (entries_[i].secret) value = mask_url_password(value);
+    if (entries_[i].secret && !value.empty()) {
+      // A URL keeps its shape with the password masked; a key is hidden whole.
+      value = value.find("://") != std::string::npos ? mask_url_password(value) : "****";
+    }
     out << entries_[i].name << " = " << value << "\n";
   }
   return out.str();
@@ -217,6 +220,52 @@ void add_api(SettingsSchema& schema) {
                  "on SIGTERM, how long in-flight requests may take to finish");
 }
 
+void add_master_key(SettingsSchema& schema) {
+  schema.text("master_key", &Settings::master_key, "",
+              "32-byte key (base64url) that wraps each user's data key; empty means "
+              "DATA_DIR/master.key, which `tidemark dev` creates",
+              true);
+}
+
+void add_accounts(SettingsSchema& schema) {
+  schema.text("token_signing_key", &Settings::token_signing_key, "",
+              "32-byte HS256 key (base64url) for access tokens; empty means DATA_DIR/token.key, "
+              "which `tidemark dev` creates",
+              true);
+  schema.text("token_issuer", &Settings::token_issuer, "tidemark", "the `iss` of access tokens");
+  schema.text("token_audience", &Settings::token_audience, "tidemark-api",
+              "the `aud` of access tokens");
+  schema.integer("access_token_ttl_s", &Settings::access_token_ttl_s, 900, 30, 86400,
+                 "lifetime of an access token (and of the token cookie)");
+  schema.integer("session_ttl_s", &Settings::session_ttl_s, 30 * 86400, 300, 365 * 86400,
+                 "lifetime of a session and its refresh tokens");
+  schema.integer("refresh_reuse_grace_s", &Settings::refresh_reuse_grace_s, 10, 0, 10,
+                 "a rotated refresh token used again within this time rotates again (a mobile "
+                 "retry); later, it revokes the session");
+  schema.text("auth_cookie_name", &Settings::auth_cookie_name, "X-LIVENESS-TOKEN",
+              "cookie that carries the access token for cookie clients (seed 001)");
+  schema.choice("cookie_secure", &Settings::cookie_secure, "false", {"false", "true"},
+                "mark the token cookie Secure (set true behind HTTPS)");
+  schema.choice("login_error_style", &Settings::login_error_style, "generic",
+                {"generic", "seed001"},
+                "generic: one 401 for any bad credentials; seed001: 400 'Username not found!' / "
+                "'Password is incorrect!' as seed 001 answered (tells attackers which was wrong)");
+  schema.integer("min_password_length", &Settings::min_password_length, 8, 5, 128,
+                 "shortest password accepted at registration");
+  schema.integer("hash_threads", &Settings::hash_threads, 1, 1, 64,
+                 "threads that hash passwords (argon2id), apart from the HTTP threads");
+  schema.integer("hash_queue_limit", &Settings::hash_queue_limit, 256, 1, 100000,
+                 "queued password hashes beyond which logins get 503");
+  schema.integer("rate_limit_window_s", &Settings::rate_limit_window_s, 900, 1, 86400,
+                 "window of the login and registration limits");
+  schema.integer("login_failures_per_account", &Settings::login_failures_per_account, 10, 1,
+                 100000, "failed logins per account per window before 429");
+  schema.integer("login_attempts_per_address", &Settings::login_attempts_per_address, 100, 1,
+                 1000000, "login attempts per client address per window before 429");
+  schema.integer("registrations_per_address", &Settings::registrations_per_address, 20, 1,
+                 1000000, "registrations per client address per window before 429");
+}
+
 void add_projector(SettingsSchema& schema) {
   schema.text("projector_group", &Settings::projector_group, "tidemark-projector",
               "consumer group the projectors share");
@@ -248,6 +297,8 @@ SettingsSchema api_schema() {
   add_database(schema);
   add_kafka(schema);
   add_api(schema);
+  add_master_key(schema);
+  add_accounts(schema);
   return schema;
 }
 
@@ -258,6 +309,7 @@ SettingsSchema projector_schema() {
   add_kafka(schema);
   add_dead_letter(schema);
   add_projector(schema);
+  add_master_key(schema);
   return schema;
 }
 
@@ -280,6 +332,8 @@ SettingsSchema dev_schema() {
                  "port of the local PostgreSQL that dev starts; 0 picks a free one");
   add_api(schema);
   add_projector(schema);
+  add_master_key(schema);
+  add_accounts(schema);
   return schema;
 }
 

@@ -39,6 +39,24 @@ struct Settings {
   std::string projector_group;
   std::int64_t projector_batch_size = 0;
   std::string log_level;
+  // Accounts and tokens.
+  std::string master_key;
+  std::string token_signing_key;
+  std::string token_issuer;
+  std::string token_audience;
+  std::int64_t access_token_ttl_s = 0;
+  std::int64_t session_ttl_s = 0;
+  std::int64_t refresh_reuse_grace_s = 0;
+  std::string auth_cookie_name;
+  std::string cookie_secure;
+  std::string login_error_style;
+  std::int64_t min_password_length = 0;
+  std::int64_t hash_threads = 0;
+  std::int64_t hash_queue_limit = 0;
+  std::int64_t rate_limit_window_s = 0;
+  std::int64_t login_failures_per_account = 0;
+  std::int64_t login_attempts_per_address = 0;
+  std::int64_t registrations_per_address = 0;
 };
 
 /// The settings one role accepts, with defaults, bounds and descriptions for `--help`.

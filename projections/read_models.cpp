@@ -4,6 +4,7 @@
 
 #include "domain/log_entry.h"
 #include "infra/checkpoint_watcher.h"
+#include "projections/accounts.h"
 
 namespace tidemark::projections {
 namespace {
@@ -28,11 +29,12 @@ void apply_log_entry_recorded(pqxx::dbtransaction& transaction,
 }  // namespace
 
 void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                 domain::Position position) {
+                 domain::Position position, const infra::Keyring& keyring) {
   if (envelope.type == domain::kLogEntryRecordedV1) {
     apply_log_entry_recorded(transaction, envelope, position);
     return;
   }
+  if (apply_account_event(transaction, envelope, keyring)) return;
   throw PoisonRecord("unknown event type '" + envelope.type + "'");
 }
 

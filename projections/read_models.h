@@ -8,6 +8,7 @@
 
 #include "domain/envelope.h"
 #include "domain/position.h"
+#include "infra/keyring.h"
 
 #include <pqxx/connection>
 #include <pqxx/dbtransaction>
@@ -25,9 +26,9 @@ class PoisonRecord : public std::runtime_error {
 };
 
 /// Applies events to the read-model tables inside the caller's transaction. Applying the same
-/// event twice changes nothing the second time.
+/// event twice changes nothing the second time. `keyring` opens sealed personal data.
 void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                 domain::Position position);
+                 domain::Position position, const infra::Keyring& keyring);
 
 /// Next offset to apply per partition for `projection` on `topic` (absent: from the start).
 std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,

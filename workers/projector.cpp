@@ -22,7 +22,8 @@ std::string describe(const infra::ConsumedRecord& record) {
 
 }  // namespace
 
-Projector::Projector(Options options) : options_(std::move(options)) {
+Projector::Projector(Options options)
+    : options_(std::move(options)), keyring_(options_.master_key) {
   dead_letters_ = std::make_unique<infra::EventProducer>(infra::EventProducer::Options{
       options_.bootstrap_servers, "tidemark-projector", 30000});
 }
@@ -68,7 +69,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
       if (isolate_records) {
         pqxx::subtransaction savepoint(transaction, "record");
         try {
-          projections::apply_event(savepoint, *envelope, position);
+          projections::apply_event(savepoint, *envelope, position, keyring_);
           savepoint.commit();
         } catch (const pqxx::sql_error& error) {
           if (infra::is_connection_failure(std::current_exception())) throw;
@@ -76,7 +77,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
           throw projections::PoisonRecord(std::string("rejected by PostgreSQL: ") + error.what());
         }
       } else {
-        projections::apply_event(transaction, *envelope, position);
+        projections::apply_event(transaction, *envelope, position, keyring_);
       }
     } catch (const projections::PoisonRecord& poison) {
       dead_letter(record, poison.what());

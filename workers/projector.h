@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "infra/kafka.h"
+#include "infra/keyring.h"
 
 #include <pqxx/connection>
 
@@ -25,6 +26,7 @@ class Projector {
     std::string dead_letter_topic;
     std::string group_id = "tidemark-projector";
     std::size_t batch_size = 500;
+    std::string master_key;  ///< 32 raw bytes: opens the per-user keys
   };
 
   explicit Projector(Options options);
@@ -41,6 +43,7 @@ class Projector {
   void dead_letter(const infra::ConsumedRecord& record, const std::string& reason);
 
   Options options_;
+  infra::Keyring keyring_;
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<infra::EventProducer> dead_letters_;
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "infra/database.h"
+#include "infra/keyring.h"
 
 namespace tidemark::testing {
 namespace fs = std::filesystem;
@@ -99,7 +100,10 @@ std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
 
 TestStack::TestStack() : TestStack(Options{}) {}
 
-TestStack::TestStack(Options options) : options_(std::move(options)) {
+TestStack::TestStack(Options options)
+    : options_(std::move(options)),
+      master_key_(infra::generate_secret()),
+      token_signing_key_(infra::generate_secret()) {
   char pattern[] = "/tmp/tidemark-test-XXXXXX";
   if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
   folder_ = pattern;
@@ -142,7 +146,7 @@ void TestStack::start_projector() {
   projector_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{TIDEMARK_BINARY, "projector", "--database-url", database_url_,
                                "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
-                               folder_.string()},
+                               folder_.string(), "--master-key", master_key_},
       folder_ / ("projector-" + std::to_string(++projector_starts_) + ".log"));
 }
 
@@ -154,7 +158,8 @@ void TestStack::stop_projector() {
 void TestStack::start_api() {
   std::vector<std::string> argv = {TIDEMARK_BINARY, "api", "--http-port", "0", "--database-url",
                                    database_url_, "--kafka-bootstrap-servers", bootstrap_,
-                                   "--data-dir", folder_.string()};
+                                   "--data-dir", folder_.string(), "--master-key", master_key_,
+                                   "--token-signing-key", token_signing_key_};
   argv.insert(argv.end(), options_.api_flags.begin(), options_.api_flags.end());
   api_ = std::make_unique<ChildProcess>(argv, folder_ / "api.log");
   const std::string marker = "Tidemark API on http://127.0.0.1:";
@@ -163,6 +168,14 @@ void TestStack::start_api() {
   }
   std::string output = api_->output();
   api_port_ = static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
+}
+
+std::string TestStack::dump_log() const {
+  auto [code, output] = run_command({"kcat", "-C", "-b", bootstrap_, "-t", "tidemark.events", "-o",
+                                     "beginning", "-e", "-q", "-f", "%k|%h|%s\n"},
+                                    30s);
+  if (code != 0) throw std::runtime_error("kcat failed: " + output);
+  return output;
 }
 
 bool TestStack::wait_until_projected(std::chrono::milliseconds timeout) {

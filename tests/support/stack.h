@@ -62,6 +62,10 @@ class TestStack {
   infra::LocalPostgres& postgres() { return *postgres_; }
   infra::EmbeddedBroker& broker() { return *broker_; }
   const std::filesystem::path& folder() const { return folder_; }
+  const std::string& master_key() const { return master_key_; }
+  const std::string& token_signing_key() const { return token_signing_key_; }
+  /// Every record of the events topic as kcat prints it: key, headers and value per line.
+  std::string dump_log() const;
 
   std::unique_ptr<pqxx::connection> connect() const;
   /// Runs `tidemark ARGS` against this stack's database and broker (flags appended).
@@ -87,6 +91,8 @@ class TestStack {
   std::unique_ptr<ChildProcess> api_;
   std::uint16_t api_port_ = 0;
   int projector_starts_ = 0;
+  std::string master_key_;  ///< base64url, as an operator would configure it
+  std::string token_signing_key_;
 };
 
 }  // namespace tidemark::testing

@@ -233,11 +233,23 @@ TEST(SettingsSchema, DescribeHasOneLinePerEntry) {
             schema.entries().size());
 }
 
-TEST(SettingsSchema, OnlyTheDatabaseUrlIsSecret) {
+TEST(SettingsSchema, TheDatabaseUrlAndTheKeysAreTheSecrets) {
   SettingsSchema schema = dev_schema();  // entries() of a temporary would dangle in the loop
   for (const auto& entry : schema.entries()) {
-    EXPECT_EQ(entry.secret, entry.name == "database_url") << entry.name;
+    bool expected = entry.name == "database_url" || entry.name == "master_key" ||
+                    entry.name == "token_signing_key";
+    EXPECT_EQ(entry.secret, expected) << entry.name;
   }
+}
+
+TEST(SettingsSchema, DescribeHidesKeysWhole) {
+  SettingsSchema schema = api_schema();
+  std::string key = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA";
+  std::string described = schema.describe(
+      schema.parse({"--master-key", key, "--token-signing-key", key}, kNoEnvironment));
+  EXPECT_EQ(described.find(key), std::string::npos) << described;
+  EXPECT_NE(described.find("master_key = ****"), std::string::npos) << described;
+  EXPECT_NE(described.find("token_signing_key = ****"), std::string::npos) << described;
 }
 
 TEST(SettingsSchema, EveryRoleSchemaHasUniqueNamesAndValidDefaults) {

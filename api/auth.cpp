@@ -1,0 +1,93 @@
+#include "api/auth.h"
+
+#include <pqxx/pqxx>
+
+#include "domain/json.h"
+#include "infra/jwt.h"
+
+namespace tidemark::api {
+
+HttpResponse unauthorized_response(std::string_view detail) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("detail");
+  domain::write_string(writer, detail);
+  writer.Key("status_code");
+  writer.Int(401);
+  writer.Key("message");
+  writer.String("Unauthorized users");
+  writer.EndObject();
+  HttpResponse response{401, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+  response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                  Respond respond,
+                  std::function<void(pqxx::connection&, const Caller&, Respond&)> work) {
+  std::string token;
+  std::string authorization = request.header("authorization");
+  if (authorization.size() > 7 && (authorization.starts_with("Bearer ") ||
+                                   authorization.starts_with("bearer "))) {
+    token = authorization.substr(7);
+  } else {
+    token = request.cookie(context->auth.cookie_name);
+  }
+  if (token.empty()) {
+    respond(unauthorized_response("an access token is required (Authorization: Bearer, or the " +
+                                  context->auth.cookie_name + " cookie)"));
+    return;
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto claims = context->signer.verify(token, now);
+  if (!claims) {
+    respond(unauthorized_response(claims.error().message));
+    return;
+  }
+  auto user_id = domain::Uuid::parse(claims->subject);
+  auto session_id = domain::Uuid::parse(claims->session_id);
+  if (!user_id || !session_id) {
+    respond(unauthorized_response("token subject or session is not an id"));
+    return;
+  }
+  with_database_then(
+      *context, request, std::move(respond),
+      [user_id = *user_id, session_id = *session_id, work = std::move(work)](
+          pqxx::connection& connection, Respond& respond) {
+        std::optional<Caller> caller;
+        {
+          // Ended before `work`, which may open its own transaction on this connection.
+          pqxx::nontransaction read(connection);
+          auto rows = read.exec_params(
+              "SELECT u.role, u.username, u.email, u.full_name, "
+              "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+              "FROM sessions s JOIN users u ON u.user_id = s.user_id "
+              "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
+              "AND s.expires_at > now()",
+              session_id.to_string(), user_id.to_string());
+          if (!rows.empty()) {
+            const auto& row = rows[0];
+            auto text = [](const pqxx::field& field) {
+              return field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str());
+            };
+            caller = Caller{user_id,
+                            session_id,
+                            domain::parse_role(row[0].c_str()).value_or(domain::Role::user),
+                            row[1].c_str(),
+                            text(row[2]),
+                            text(row[3]),
+                            row[4].c_str()};
+          }
+        }
+        if (!caller) {
+          respond(unauthorized_response("the session of this token has ended"));
+          return;
+        }
+        work(connection, *caller, respond);
+      });
+}
+
+}  // namespace tidemark::api

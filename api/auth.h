@@ -1,0 +1,38 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+
+#include "api/routes.h"
+#include "domain/account.h"
+#include "domain/timestamp.h"
+#include "domain/uuid.h"
+
+namespace tidemark::api {
+
+/// Who is calling: the user behind a valid access token of a session that is still active.
+struct Caller {
+  domain::Uuid user_id;
+  domain::Uuid session_id;
+  domain::Role role = domain::Role::user;
+  std::string username;
+  std::optional<std::string> email;
+  std::optional<std::string> full_name;
+  std::string created_at;
+};
+
+/// 401 with seed 001's shape as well as ours: `{"detail", "status_code", "message"}`.
+HttpResponse unauthorized_response(std::string_view detail);
+
+/// Runs `work` for the caller of an authenticated request: the access token comes from
+/// `Authorization: Bearer` or the token cookie, is verified (signature, algorithm, expiry,
+/// issuer, audience), and its session must exist and be neither revoked nor expired in the read
+/// model. Anything else answers 401. `work` runs on the database pool.
+void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                  Respond respond,
+                  std::function<void(pqxx::connection&, const Caller&, Respond&)> work);
+
+}  // namespace tidemark::api

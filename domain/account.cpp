@@ -1,0 +1,295 @@
+#include "domain/account.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "domain/json.h"
+
+namespace tidemark::domain {
+namespace {
+
+/// Reads one of two names for the same field; giving both is an error.
+std::optional<std::string> aliased_string(JsonFieldReader& fields, std::string_view name,
+                                          std::string_view alias, std::size_t max_length,
+                                          std::optional<Error>& error) {
+  auto primary = fields.string(name, false, max_length);
+  auto secondary = fields.string(alias, false, max_length);
+  if (primary && secondary) {
+    error = invalid("give either '" + std::string(name) + "' or '" + std::string(alias) +
+                    "', not both");
+  }
+  return primary ? primary : secondary;
+}
+
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool has_control_characters(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](unsigned char c) { return c < 0x20 || c == 0x7F; });
+}
+
+/// Serialises an object written by `body`.
+template <typename Body>
+std::string json_object(Body body) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  body(writer);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void field(JsonWriter& writer, const char* name, std::string_view value) {
+  writer.Key(name);
+  write_string(writer, value);
+}
+
+void optional_field(JsonWriter& writer, const char* name, const std::optional<std::string>& value) {
+  writer.Key(name);
+  if (value) {
+    write_string(writer, *value);
+  } else {
+    writer.Null();
+  }
+}
+
+/// Decodes an event payload: `read` pulls the fields, then unknown fields are refused too.
+template <typename Event, typename Read>
+Result<Event> decode(std::string_view payload, std::string_view what, Read read) {
+  auto document = parse_json_object(payload, what);
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  Event event = read(fields);
+  if (auto error = fields.finish()) return invalid(std::string(what) + ": " + error->message);
+  return event;
+}
+
+}  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::user: return "user";
+    case Role::analyst: return "analyst";
+    case Role::admin: return "admin";
+  }
+  return "user";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  for (auto role : {Role::user, Role::analyst, Role::admin}) {
+    if (role_name(role) == name) return role;
+  }
+  return std::nullopt;
+}
+
+bool is_email_shaped(std::string_view text) {
+  if (text.size() < 3 || text.size() > kMaxEmailLength || has_control_characters(text)) return false;
+  if (text.find(' ') != std::string_view::npos) return false;
+  auto at = text.find('@');
+  if (at == 0 || at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  auto domain = text.substr(at + 1);
+  auto dot = domain.rfind('.');
+  return dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size() &&
+         domain.find("..") == std::string_view::npos;
+}
+
+Result<Registration> parse_registration(std::string_view body, std::size_t min_password_length) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  std::optional<Error> alias_error;
+  auto username = aliased_string(fields, "username", "user", kMaxUsernameLength, alias_error);
+  auto email = fields.string("email", false, kMaxEmailLength);
+  auto full_name = aliased_string(fields, "full_name", "fullname", kMaxFullNameLength, alias_error);
+  auto name = fields.string("name", false, kMaxFullNameLength);
+  auto password = fields.string("password", true, kMaxPasswordLength);
+  if (auto error = fields.finish()) return *error;
+  if (alias_error) return *alias_error;
+  if (full_name && name) return invalid("give either 'full_name' or 'name', not both");
+
+  Registration registration;
+  if (email) {
+    if (!is_email_shaped(*email)) return invalid("field 'email' must be an email address");
+    registration.email = lower_case(*email);
+  }
+  if (!username && !registration.email) return invalid("field 'username' or 'email' is required");
+  registration.username = username ? *username : *registration.email;
+  if (registration.username.size() < kMinUsernameLength) {
+    return invalid("field 'username' must be at least " + std::to_string(kMinUsernameLength) +
+                   " characters");
+  }
+  if (has_control_characters(registration.username)) {
+    return invalid("field 'username' must not contain control characters");
+  }
+  registration.full_name = full_name ? full_name : name;
+  if (registration.full_name && has_control_characters(*registration.full_name)) {
+    return invalid("field 'full_name' must not contain control characters");
+  }
+  if (password->size() < min_password_length) {
+    return invalid("field 'password' must be at least " + std::to_string(min_password_length) +
+                   " characters");
+  }
+  registration.password = std::move(*password);
+  return registration;
+}
+
+Result<LoginRequest> parse_login_request(std::string_view body) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  std::optional<Error> alias_error;
+  auto username = aliased_string(fields, "username", "user", kMaxUsernameLength, alias_error);
+  auto email = fields.string("email", false, kMaxEmailLength);
+  auto password = fields.string("password", true, kMaxPasswordLength);
+  if (auto error = fields.finish()) return *error;
+  if (alias_error) return *alias_error;
+  if (username && email) return invalid("give either 'username' or 'email', not both");
+  if (!username && !email) return invalid("field 'username' or 'email' is required");
+  LoginRequest login;
+  login.by_email = email.has_value();
+  login.identifier = email ? lower_case(*email) : *username;
+  login.password = std::move(*password);
+  return login;
+}
+
+Result<std::string> parse_refresh_request(std::string_view body) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto token = fields.string("refresh_token", true, 256);
+  if (auto error = fields.finish()) return *error;
+  return *token;
+}
+
+Result<Uuid> parse_logout_request(std::string_view body) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  std::optional<Error> alias_error;
+  auto session_id = aliased_string(fields, "session-id", "session_id", 64, alias_error);
+  if (auto error = fields.finish()) return *error;
+  if (alias_error) return *alias_error;
+  if (!session_id) return invalid("field 'session-id' is required");
+  auto parsed = Uuid::parse(*session_id);
+  if (!parsed) return not_found("Session not found");
+  return *parsed;
+}
+
+std::string encode_personal_data(const PersonalData& data) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "username", data.username);
+    optional_field(writer, "email", data.email);
+    optional_field(writer, "full_name", data.full_name);
+    field(writer, "password_hash", data.password_hash);
+  });
+}
+
+Result<PersonalData> decode_personal_data(std::string_view json) {
+  return decode<PersonalData>(json, "personal data", [](JsonFieldReader& fields) {
+    PersonalData data;
+    data.username = fields.string("username", true, kMaxEmailLength).value_or("");
+    data.email = fields.string("email", false, kMaxEmailLength);
+    data.full_name = fields.string("full_name", false, kMaxFullNameLength);
+    data.password_hash = fields.string("password_hash", true, 512).value_or("");
+    return data;
+  });
+}
+
+std::string encode_event(const UserRegistered& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "role", role_name(event.role));
+    field(writer, "personal_data", event.sealed_personal_data);
+  });
+}
+
+std::string encode_event(const UserDeleted& event) {
+  return json_object([&](JsonWriter& writer) { field(writer, "user_id", event.user_id.to_string()); });
+}
+
+std::string encode_event(const SessionStarted& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "session_id", event.session_id.to_string());
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "refresh_token_hash", event.refresh_token_hash);
+    field(writer, "expires_at", format_timestamp(event.expires_at));
+  });
+}
+
+std::string encode_event(const SessionRefreshed& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "session_id", event.session_id.to_string());
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "refresh_token_hash", event.refresh_token_hash);
+    field(writer, "previous_refresh_token_hash", event.previous_refresh_token_hash);
+  });
+}
+
+std::string encode_event(const SessionRevoked& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "session_id", event.session_id.to_string());
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "reason", event.reason);
+  });
+}
+
+namespace {
+const Uuid kNilUuid = Uuid::from_bytes({}, 4);
+}
+
+Result<UserRegistered> decode_user_registered(std::string_view payload) {
+  std::optional<Error> role_error;
+  auto result = decode<UserRegistered>(payload, "user.registered", [&](JsonFieldReader& fields) {
+    UserRegistered event{fields.uuid("user_id", true).value_or(kNilUuid), Role::user, {}};
+    auto role = fields.string("role", true, 16);
+    if (role) {
+      auto parsed = parse_role(*role);
+      if (!parsed) role_error = invalid("user.registered: unknown role '" + *role + "'");
+      event.role = parsed.value_or(Role::user);
+    }
+    event.sealed_personal_data = fields.string("personal_data", true, 64 * 1024).value_or("");
+    return event;
+  });
+  if (result && role_error) return *role_error;
+  return result;
+}
+
+Result<UserDeleted> decode_user_deleted(std::string_view payload) {
+  return decode<UserDeleted>(payload, "user.deleted", [](JsonFieldReader& fields) {
+    return UserDeleted{fields.uuid("user_id", true).value_or(kNilUuid)};
+  });
+}
+
+Result<SessionStarted> decode_session_started(std::string_view payload) {
+  return decode<SessionStarted>(payload, "session.started", [](JsonFieldReader& fields) {
+    return SessionStarted{fields.uuid("session_id", true).value_or(kNilUuid),
+                          fields.uuid("user_id", true).value_or(kNilUuid),
+                          fields.string("refresh_token_hash", true, 128).value_or(""),
+                          fields.timestamp("expires_at", true).value_or(Timestamp{})};
+  });
+}
+
+Result<SessionRefreshed> decode_session_refreshed(std::string_view payload) {
+  return decode<SessionRefreshed>(payload, "session.refreshed", [](JsonFieldReader& fields) {
+    return SessionRefreshed{fields.uuid("session_id", true).value_or(kNilUuid),
+                            fields.uuid("user_id", true).value_or(kNilUuid),
+                            fields.string("refresh_token_hash", true, 128).value_or(""),
+                            fields.string("previous_refresh_token_hash", true, 128).value_or("")};
+  });
+}
+
+Result<SessionRevoked> decode_session_revoked(std::string_view payload) {
+  return decode<SessionRevoked>(payload, "session.revoked", [](JsonFieldReader& fields) {
+    return SessionRevoked{fields.uuid("session_id", true).value_or(kNilUuid),
+                          fields.uuid("user_id", true).value_or(kNilUuid),
+                          fields.string("reason", true, 64).value_or("")};
+  });
+}
+
+}  // namespace tidemark::domain

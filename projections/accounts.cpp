@@ -1,0 +1,102 @@
+#include "projections/accounts.h"
+
+#include <pqxx/pqxx>
+
+#include "domain/account.h"
+#include "infra/log.h"
+#include "projections/read_models.h"
+
+namespace tidemark::projections {
+namespace {
+
+using namespace tidemark::domain;
+
+template <typename Event>
+Event decoded(Result<Event> result) {
+  if (!result) throw PoisonRecord(result.error().message);
+  return std::move(result).value();
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const UserRegistered& event, const infra::Keyring& keyring) {
+  // A destroyed key means the account was deleted: there is nothing to project, ever again.
+  auto key = keyring.user_key(transaction, event.user_id);
+  if (!key) return;
+  auto opened = keyring.open_for(*key, event.user_id, event.sealed_personal_data);
+  if (!opened) throw PoisonRecord("user.registered: personal data does not open with the user's key");
+  PersonalData personal = decoded(decode_personal_data(*opened));
+  std::string time = format_timestamp(envelope.time);
+  transaction.exec_params(
+      "INSERT INTO users (user_id, username, email, full_name, password_hash, role, created_at, "
+      "updated_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz, $7::timestamptz) "
+      "ON CONFLICT (user_id) DO NOTHING",
+      event.user_id.to_string(), personal.username, personal.email, personal.full_name,
+      personal.password_hash, std::string(role_name(event.role)), time);
+  transaction.exec_params("UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid",
+                          event.user_id.to_string());
+}
+
+void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
+  std::string user_id = event.user_id.to_string();
+  for (const char* statement : {"DELETE FROM sessions WHERE user_id = $1::uuid",
+                                "DELETE FROM users WHERE user_id = $1::uuid",
+                                "DELETE FROM identity_claims WHERE user_id = $1::uuid",
+                                "DELETE FROM event_log WHERE user_id = $1"}) {
+    transaction.exec_params(statement, user_id);
+  }
+  infra::Keyring::destroy_user_key(transaction, event.user_id);
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const SessionStarted& event) {
+  // Sessions of a deleted (or never projected) user are not kept.
+  transaction.exec_params(
+      "INSERT INTO sessions (session_id, user_id, refresh_token_hash, expires_at, created_at) "
+      "SELECT $1::uuid, $2::uuid, $3, $4::timestamptz, $5::timestamptz "
+      "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
+      "ON CONFLICT (session_id) DO NOTHING",
+      event.session_id.to_string(), event.user_id.to_string(), event.refresh_token_hash,
+      format_timestamp(event.expires_at), format_timestamp(envelope.time));
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const SessionRefreshed& event) {
+  // Matching on the previous hash makes a redelivered rotation a no-op.
+  transaction.exec_params(
+      "UPDATE sessions SET previous_refresh_token_hash = refresh_token_hash, "
+      "refresh_token_hash = $3, rotated_at = $4::timestamptz "
+      "WHERE session_id = $1::uuid AND refresh_token_hash = $2",
+      event.session_id.to_string(), event.previous_refresh_token_hash, event.refresh_token_hash,
+      format_timestamp(envelope.time));
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const SessionRevoked& event) {
+  transaction.exec_params(
+      "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = $3 "
+      "WHERE session_id = $1::uuid AND revoked_at IS NULL",
+      event.session_id.to_string(), format_timestamp(envelope.time), event.reason);
+}
+
+}  // namespace
+
+bool apply_account_event(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+                         const infra::Keyring& keyring) {
+  const std::string& type = envelope.type;
+  if (type == kUserRegisteredV1) {
+    apply(transaction, envelope, decoded(decode_user_registered(envelope.payload)), keyring);
+  } else if (type == kUserDeletedV1) {
+    apply(transaction, decoded(decode_user_deleted(envelope.payload)));
+  } else if (type == kSessionStartedV1) {
+    apply(transaction, envelope, decoded(decode_session_started(envelope.payload)));
+  } else if (type == kSessionRefreshedV1) {
+    apply(transaction, envelope, decoded(decode_session_refreshed(envelope.payload)));
+  } else if (type == kSessionRevokedV1) {
+    apply(transaction, envelope, decoded(decode_session_revoked(envelope.payload)));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace tidemark::projections

@@ -1,0 +1,396 @@
+// Accounts and sessions over HTTP against the real processes: every seed's register and login
+// bodies, tokens and their attacks, refresh rotation and reuse, logout, and deletion by
+// crypto-shredding with a rebuild that must find nothing of the deleted user.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "infra/encoding.h"
+#include "infra/jwt.h"
+#include "tests/support/http_client.h"
+#include "tests/support/stack.h"
+
+namespace tidemark::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+rapidjson::Document parse(const std::string& body) {
+  rapidjson::Document document;
+  document.Parse(body.c_str());
+  EXPECT_FALSE(document.HasParseError()) << body;
+  return document;
+}
+
+std::string field(const HttpReply& reply, const char* name) {
+  auto document = parse(reply.body);
+  if (!document.IsObject() || !document.HasMember(name) || !document[name].IsString()) {
+    return "<no " + std::string(name) + " in " + reply.body + ">";
+  }
+  return document[name].GetString();
+}
+
+std::map<std::string, std::string> bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+TEST(Accounts, Seed000RegisterAnswersASessionAndTokensThatWork) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto registered = client.post(
+      "/auth/register", R"({"username":"example","email":"Example@Example.com","password":"examplePass"})");
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  EXPECT_EQ(field(registered, "message"), "User successfully registered");
+  EXPECT_EQ(field(registered, "token_type"), "bearer");
+  EXPECT_EQ(field(registered, "session_id").size(), 36u);
+  EXPECT_TRUE(domain::parse_timestamp(field(registered, "expires_at")));
+  std::string cookie = registered.header("set-cookie");
+  EXPECT_NE(cookie.find("X-LIVENESS-TOKEN="), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite"), std::string::npos) << cookie;
+
+  auto me = client.request("GET", "/me", "", bearer(field(registered, "access_token")));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(field(me, "username"), "example");
+  EXPECT_EQ(field(me, "email"), "example@example.com");
+  EXPECT_EQ(field(me, "role"), "user");
+
+  auto login = client.post("/auth/login", R"({"username":"example","password":"examplePass"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(field(login, "message"), "Login successfully");
+  EXPECT_NE(field(login, "session_id"), field(registered, "session_id"));
+
+  // Seed 000's GET /users/{session_id}: the owner sees it.
+  auto by_session = client.request("GET", "/users/" + field(login, "session_id"), "",
+                                   bearer(field(login, "access_token")));
+  ASSERT_EQ(by_session.status, 200) << by_session.body;
+  auto document = parse(by_session.body);
+  EXPECT_EQ(std::string(document["status"].GetString()), "success");
+  EXPECT_EQ(std::string(document["data"]["username"].GetString()), "example");
+}
+
+TEST(Accounts, Seed001CookieClientRegistersLogsInIsGreetedAndLogsOut) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto registered = client.post(
+      "/auth/register", R"({"fullname":"Full Name","username":"username","password":"password"})");
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  auto missing = client.post("/auth/register", R"({"username":"username2"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("'password' is required"), std::string::npos) << missing.body;
+
+  auto login = client.post("/auth/login", R"({"username":"username","password":"password"})");
+  ASSERT_EQ(login.status, 200);
+  std::string cookie = login.header("set-cookie");
+  std::string token_cookie = cookie.substr(0, cookie.find(';'));
+  auto home = client.request("GET", "/home", "", {{"Cookie", token_cookie}});
+  ASSERT_EQ(home.status, 200) << home.body;
+  EXPECT_EQ(field(home, "message"), "Hello Full Name");
+
+  auto anonymous = client.get("/home");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(field(anonymous, "message"), "Unauthorized users");
+
+  auto logout = client.request("DELETE", "/auth/logout", "", {{"Cookie", token_cookie}});
+  ASSERT_EQ(logout.status, 200) << logout.body;
+  EXPECT_NE(logout.header("set-cookie").find("Max-Age=0"), std::string::npos);
+  // The revocation was projected before the answer: the token stops working at once.
+  EXPECT_EQ(client.request("GET", "/home", "", {{"Cookie", token_cookie}}).status, 401);
+}
+
+TEST(Accounts, Seed004RegisterAndLoginByEmailAtTheirOwnPaths) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto registered =
+      client.post("/register", R"({"user":"seed4user","email":"four@example.com","password":"p4ssword!"})");
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  auto login = client.post("/login", R"({"email":"FOUR@example.com","password":"p4ssword!"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  auto me = client.request("GET", "/me", "", bearer(field(login, "access_token")));
+  EXPECT_EQ(field(me, "username"), "seed4user");
+}
+
+TEST(Accounts, RegistrationValidationNamesTheFieldAndDuplicatesAre409) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"username":"someone"})", "'password' is required"},
+      {R"({"username":"someone","password":"short"})", "'password' must be at least 8"},
+      {R"({"username":"abc","password":"long enough"})", "'username' must be at least 5"},
+      {R"({"email":"not-an-email","password":"long enough"})", "'email' must be an email"},
+      {R"({"password":"long enough"})", "'username' or 'email' is required"},
+      {R"({"username":"someone","password":"long enough","admin":true})", "unknown field 'admin'"},
+      {R"({"username":"someone","password":"long enough","role":"admin"})", "unknown field 'role'"},
+      {R"({"username":42,"password":"long enough"})", "'username' must be a string"},
+      {R"(not json)", "not valid JSON"},
+  };
+  for (const auto& [body, expected] : cases) {
+    auto reply = client.post("/auth/register", body);
+    EXPECT_EQ(reply.status, 400) << body;
+    EXPECT_NE(reply.body.find(expected), std::string::npos) << body << " -> " << reply.body;
+  }
+  ASSERT_EQ(client.post("/auth/register",
+                        R"({"username":"taken1","email":"a@b.co","password":"long enough"})")
+                .status,
+            201);
+  auto same_name =
+      client.post("/auth/register", R"({"username":"taken1","password":"long enough"})");
+  EXPECT_EQ(same_name.status, 409);
+  EXPECT_NE(same_name.body.find("username is already taken"), std::string::npos);
+  auto same_email = client.post("/auth/register",
+                                R"({"username":"other1","email":"A@B.CO","password":"long enough"})");
+  EXPECT_EQ(same_email.status, 409);
+  EXPECT_NE(same_email.body.find("email is already registered"), std::string::npos);
+  // SQL metacharacters are data like any other.
+  auto sql = client.post("/auth/register",
+                         R"({"username":"robert'); DROP TABLE users;--","password":"long enough"})");
+  EXPECT_EQ(sql.status, 201) << sql.body;
+  auto login = client.post("/auth/login",
+                           R"({"username":"robert'); DROP TABLE users;--","password":"long enough"})");
+  EXPECT_EQ(login.status, 200) << login.body;
+}
+
+TEST(Accounts, RacingRegistrationsOfOneNameGiveExactlyOne201) {
+  TestStack stack;
+  const int kRacers = 8;
+  std::atomic<int> created{0}, conflicts{0}, other{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&] {
+      HttpClient client(stack.api_port());
+      int status =
+          client.post("/auth/register", R"({"username":"racer","password":"long enough"})").status;
+      (status == 201 ? created : status == 409 ? conflicts : other)++;
+    });
+  }
+  for (auto& racer : racers) racer.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(conflicts, kRacers - 1);
+  EXPECT_EQ(other, 0);
+}
+
+TEST(Accounts, BadCredentialsLookTheSameAndRepeatedFailuresGet429) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  ASSERT_EQ(client.post("/auth/register", R"({"username":"victim","password":"right password"})")
+                .status,
+            201);
+  auto wrong_password =
+      client.post("/auth/login", R"({"username":"victim","password":"wrong password"})");
+  auto unknown_user =
+      client.post("/auth/login", R"({"username":"nobody-here","password":"wrong password"})");
+  EXPECT_EQ(wrong_password.status, 401);
+  EXPECT_EQ(unknown_user.status, 401);
+  EXPECT_EQ(wrong_password.body, unknown_user.body);
+  int first_429 = 0;
+  for (int attempt = 2; attempt <= 20 && first_429 == 0; ++attempt) {
+    auto reply = client.post("/auth/login", R"({"username":"victim","password":"wrong password"})");
+    if (reply.status == 429) {
+      first_429 = attempt;
+      EXPECT_FALSE(reply.header("retry-after").empty());
+    } else {
+      EXPECT_EQ(reply.status, 401);
+    }
+  }
+  EXPECT_GT(first_429, 0) << "20 wrong passwords in a row were never answered 429";
+  EXPECT_LE(first_429, 20);
+  // The right password is refused too while the account is locked out.
+  EXPECT_EQ(client.post("/auth/login", R"({"username":"victim","password":"right password"})")
+                .status,
+            429);
+}
+
+TEST(Accounts, ForgedTamperedExpiredAndAlgNoneTokensAreRefused) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto registered =
+      client.post("/auth/register", R"({"username":"tokenuser","password":"long enough"})");
+  ASSERT_EQ(registered.status, 201);
+  std::string token = field(registered, "access_token");
+  ASSERT_EQ(client.request("GET", "/me", "", bearer(token)).status, 200);
+
+  auto first_dot = token.find('.');
+  auto second_dot = token.find('.', first_dot + 1);
+  std::string header = token.substr(0, first_dot);
+  std::string payload = *infra::base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
+  std::string signature = token.substr(second_dot + 1);
+
+  std::string admin_payload = payload;
+  admin_payload.replace(admin_payload.find("\"role\":\"user\""), 13, "\"role\":\"admin\"");
+  std::string tampered = header + "." + infra::base64url_encode(admin_payload) + "." + signature;
+  std::string alg_none = infra::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
+                         infra::base64url_encode(payload) + ".";
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  infra::JwtSigner real(*infra::base64url_decode(stack.token_signing_key()), "tidemark",
+                        "tidemark-api");
+  rapidjson::Document claims = parse(payload);
+  infra::TokenClaims base{claims["sub"].GetString(), claims["sid"].GetString(), "user",
+                          "tidemark", "tidemark-api", now, now, now + 600, "t"};
+  auto expired_claims = base;
+  expired_claims.issued_at = now - 3600;
+  expired_claims.not_before = now - 3600;
+  expired_claims.expires_at = now - 1800;
+  auto future_claims = base;
+  future_claims.not_before = now + 3600;
+  std::string other_key =
+      infra::JwtSigner(std::string(32, 'k'), "tidemark", "tidemark-api").sign(base);
+  auto wrong_audience = base;
+  wrong_audience.audience = "someone-else";
+
+  const std::pair<std::string, const char*> attacks[] = {
+      {tampered, "signature"},
+      {alg_none, "none"},
+      {other_key, ""},
+      {real.sign(expired_claims), "expired"},
+      {real.sign(future_claims), ""},
+      {infra::JwtSigner(*infra::base64url_decode(stack.token_signing_key()), "tidemark",
+                        "someone-else")
+           .sign(wrong_audience),
+       ""},
+      {"not.a.token", ""},
+      {"", ""},
+  };
+  for (const auto& [forged, reason] : attacks) {
+    auto reply = client.request("GET", "/me", "", bearer(forged));
+    EXPECT_EQ(reply.status, 401) << forged;
+    EXPECT_NE(reply.body.find(reason), std::string::npos) << forged << " -> " << reply.body;
+  }
+  // The same claims signed properly do work: the refusals above were for the attacks.
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(real.sign(base))).status, 200);
+}
+
+TEST(Accounts, RefreshRotatesAndReuseAfterGraceRevokesTheSession) {
+  TestStack stack(TestStack::Options{3, {"--refresh-reuse-grace-s", "1"}, true});
+  HttpClient client(stack.api_port());
+  auto registered =
+      client.post("/auth/register", R"({"username":"rotator","password":"long enough"})");
+  ASSERT_EQ(registered.status, 201);
+  std::string first = field(registered, "refresh_token");
+  auto rotated = client.post("/auth/refresh", R"({"refresh_token":")" + first + R"("})");
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  std::string second = field(rotated, "refresh_token");
+  EXPECT_NE(second, first);
+  EXPECT_EQ(field(rotated, "session_id"), field(registered, "session_id"));
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(rotated, "access_token"))).status, 200);
+
+  // A mobile retry within the grace window rotates again instead of revoking.
+  auto retried = client.post("/auth/refresh", R"({"refresh_token":")" + first + R"("})");
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  std::string third = field(retried, "refresh_token");
+
+  std::this_thread::sleep_for(2500ms);
+  auto reused = client.post("/auth/refresh", R"({"refresh_token":")" + second + R"("})");
+  EXPECT_EQ(reused.status, 401);
+  EXPECT_NE(reused.body.find("reuse detected"), std::string::npos) << reused.body;
+  // The whole session is gone: its newest refresh token and its access tokens.
+  EXPECT_EQ(client.post("/auth/refresh", R"({"refresh_token":")" + third + R"("})").status, 401);
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(retried, "access_token"))).status, 401);
+  EXPECT_EQ(client.post("/auth/refresh", R"({"refresh_token":"garbage"})").status, 401);
+}
+
+TEST(Accounts, SessionsAreListedAndRevokedOneOrAllAndLogoutBySessionIdIsSeed000s) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto registered =
+      client.post("/auth/register", R"({"username":"sessions","password":"long enough"})");
+  auto second = client.post("/auth/login", R"({"username":"sessions","password":"long enough"})");
+  auto third = client.post("/auth/login", R"({"username":"sessions","password":"long enough"})");
+  std::string token = field(third, "access_token");
+  auto listed = client.request("GET", "/auth/sessions", "", bearer(token));
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(parse(listed.body).Size(), 3u);
+
+  auto logout = client.post("/auth/logout",
+                            R"({"session-id":")" + field(second, "session_id") + R"("})");
+  EXPECT_EQ(logout.status, 200) << logout.body;
+  EXPECT_EQ(field(logout, "message"), "Logged out successfully");
+  EXPECT_EQ(client.post("/auth/logout", R"({"session-id":")" + field(second, "session_id") + R"("})")
+                .status,
+            404);
+  EXPECT_EQ(client.post("/auth/logout", R"({"session-id":"not-a-session"})").status, 404);
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(second, "access_token"))).status, 401);
+
+  // Another user cannot see or revoke these sessions.
+  auto intruder =
+      client.post("/auth/register", R"({"username":"intruder","password":"long enough"})");
+  std::string intruder_token = field(intruder, "access_token");
+  EXPECT_EQ(client.request("GET", "/users/" + field(third, "session_id"), "", bearer(intruder_token))
+                .status,
+            404);
+  EXPECT_EQ(client.request("DELETE", "/auth/sessions/" + field(third, "session_id"), "",
+                           bearer(intruder_token))
+                .status,
+            404);
+
+  auto all = client.request("DELETE", "/auth/sessions", "", bearer(token));
+  EXPECT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(token)).status, 401);
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(registered, "access_token"))).status, 401);
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(intruder_token)).status, 200);
+}
+
+TEST(Accounts, DeletionShredsThePersonSoNoReplayRebuildsThem) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  const std::string secret_name = "Zebediah Quintessence";
+  const std::string secret_email = "zebediah.q@example.org";
+  const std::string password = "unguessable passphrase 42";
+  auto doomed = client.post("/auth/register", R"({"username":"zebediah","email":")" + secret_email +
+                                                  R"(","full_name":")" + secret_name +
+                                                  R"(","password":")" + password + R"("})");
+  ASSERT_EQ(doomed.status, 201) << doomed.body;
+  auto survivor =
+      client.post("/auth/register", R"({"username":"survivor","password":"long enough"})");
+  ASSERT_EQ(survivor.status, 201);
+
+  // Personal data is never in clear text in the log, before or after deletion.
+  std::string log = stack.dump_log();
+  for (const std::string& secret : {secret_name, secret_email, password, std::string("zebediah")}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is readable in the log";
+  }
+  EXPECT_EQ(stack.api().output().find(password), std::string::npos);
+
+  std::string token = field(doomed, "access_token");
+  auto deleted = client.request("DELETE", "/user/delete", "", bearer(token));
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(field(deleted, "message"), "Successfully deleted user!");
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(token)).status, 401);
+  EXPECT_EQ(client.post("/auth/login", R"({"username":"zebediah","password":")" + password + R"("})")
+                .status,
+            401);
+
+  // Rebuild every read model from offset 0: the survivor comes back, the deleted user does not.
+  stack.stop_projector();
+  {
+    auto connection = stack.connect();
+    pqxx::work reset(*connection);
+    reset.exec("TRUNCATE users, sessions, event_log, projection_offsets");
+    reset.commit();
+  }
+  stack.start_projector();
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+  auto connection = stack.connect();
+  pqxx::nontransaction sql(*connection);
+  EXPECT_EQ(sql.exec1("SELECT count(*) FROM users WHERE username = 'survivor'")[0].as<int>(), 1);
+  EXPECT_EQ(sql.exec1("SELECT count(*) FROM users")[0].as<int>(), 1);
+  EXPECT_EQ(sql.exec_params1("SELECT count(*) FROM sessions WHERE user_id = $1::uuid",
+                             field(doomed, "user_id"))[0]
+                .as<int>(),
+            0);
+  EXPECT_EQ(sql.exec_params1("SELECT count(*) FROM user_keys WHERE user_id = $1::uuid",
+                             field(doomed, "user_id"))[0]
+                .as<int>(),
+            0);
+  // The name is free again.
+  EXPECT_EQ(client.post("/auth/register", R"({"username":"zebediah","password":"long enough"})")
+                .status,
+            201);
+}
+
+}  // namespace
+}  // namespace tidemark::testing
