@@ -2,6 +2,7 @@
 // rotation, logout, the caller's own account, and deletion by crypto-shredding.
 #include <pqxx/pqxx>
 
+#include "api/accounts.h"
 #include "api/auth.h"
 #include "api/rate_limiter.h"
 #include "api/routes.h"
@@ -140,32 +141,11 @@ domain::Timestamp session_expiry(const ApiContext& context) {
                                  context.auth.session_ttl);
 }
 
-/// Claims the username (and email) for `user_id`. A claim left unconfirmed for a while by a
-/// registration that never reached the log is taken over. Returns the taken field, if any.
-std::optional<std::string> claim_identity(pqxx::work& transaction, const std::string& kind,
-                                          const std::string& value, const Uuid& user_id) {
-  auto claimed = transaction.exec_params(
-      "INSERT INTO identity_claims (kind, value, user_id) VALUES ($1, $2, $3::uuid) "
-      "ON CONFLICT (kind, value) DO UPDATE SET user_id = EXCLUDED.user_id, claimed_at = now() "
-      "WHERE NOT identity_claims.confirmed "
-      "AND identity_claims.claimed_at < now() - interval '5 minutes' "
-      "RETURNING user_id",
-      kind, value, user_id.to_string());
-  if (claimed.empty()) return kind;
-  return std::nullopt;
-}
-
-void release_claims(ApiContext& context, const Uuid& user_id) {
-  context.database.submit(
-      {[user_id](pqxx::connection& connection) {
-         pqxx::work transaction(connection);
-         transaction.exec_params("DELETE FROM identity_claims WHERE user_id = $1::uuid",
-                                 user_id.to_string());
-         transaction.exec_params("DELETE FROM user_keys WHERE user_id = $1::uuid",
-                                 user_id.to_string());
-         transaction.commit();
-       },
-       [](std::exception_ptr) {}});
+void release_registration_later(ApiContext& context, const Uuid& user_id) {
+  context.database.submit({[user_id](pqxx::connection& connection) {
+                             release_registration(connection, user_id);
+                           },
+                           [](std::exception_ptr) {}});
 }
 
 void register_account(std::shared_ptr<ApiContext> context, const HttpRequest& request,
@@ -192,36 +172,20 @@ void register_account(std::shared_ptr<ApiContext> context, const HttpRequest& re
                            [context, request, registration, password_hash](
                                pqxx::connection& connection, Respond& respond) {
           Uuid user_id = infra::random_uuid();
-          pqxx::work transaction(connection);
-          auto taken = claim_identity(transaction, "username", registration->username, user_id);
-          if (!taken && registration->email) {
-            taken = claim_identity(transaction, "email", *registration->email, user_id);
-          }
-          if (taken) {
-            transaction.abort();
-            respond(error_response(409, *taken == "username" ? "username is already taken"
-                                                             : "email is already registered"));
+          auto registered = prepare_registration(connection, context->keyring, *registration,
+                                                 password_hash, domain::Role::user, user_id,
+                                                 request.request_id);
+          if (!registered) {
+            respond(error_response(registered.error()));
             return;
           }
-          std::string data_key = context->keyring.create_user_key(transaction, user_id);
-          transaction.commit();
-
-          domain::PersonalData personal{registration->username, registration->email,
-                                        registration->full_name, password_hash};
-          std::string sealed = context->keyring.seal_for(data_key, user_id,
-                                                         domain::encode_personal_data(personal));
-          auto registered = make_envelope(
-              request, domain::kUserRegisteredV1, user_id.to_string(),
-              "users/" + user_id.to_string(),
-              domain::encode_event(domain::UserRegistered{user_id, domain::Role::user, sealed}),
-              user_id.to_string());
           Respond release_on_refusal = [context, user_id, respond](HttpResponse response) {
             // The broker refused: nothing reached the log, so the names are free again.
-            if (response.status == 503) release_claims(*context, user_id);
+            if (response.status == 503) release_registration_later(*context, user_id);
             respond(std::move(response));
           };
           append_events(
-              *context, {registered}, release_on_refusal,
+              *context, {*registered}, release_on_refusal,
               [context, request, user_id](bool, Respond respond) {
                 // Seed 000 answers a registration with a session, so one is started here.
                 Uuid session_id = infra::random_uuid();
@@ -471,8 +435,79 @@ HttpResponse seed000_user_response(const Caller& user) {
   return json_response(200, buffer);
 }
 
-std::optional<std::string> optional_text(const pqxx::field& field) {
-  return field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str());
+HttpResponse user_response(int status, const Caller& user) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  write_user(writer, user);
+  return json_response(status, buffer);
+}
+
+HttpResponse forbidden_unless_admin_response() {
+  return error_response(403, "this route needs the admin role");
+}
+
+/// Appends a change to `user_id` and answers with the user as projected.
+void append_user_change(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                        Respond respond, domain::EventEnvelope event, const Uuid& user_id) {
+  append_events(*context, {std::move(event)}, std::move(respond),
+                [context, request, user_id](bool projected, Respond respond) {
+                  if (!projected) {
+                    respond(message_response(202, "Accepted; the change is not yet visible"));
+                    return;
+                  }
+                  with_database(*context, request, std::move(respond),
+                                [user_id](pqxx::connection& connection) {
+                                  auto user = find_user(connection, user_id);
+                                  return user ? user_response(200, *user)
+                                              : error_response(404, "User not found");
+                                });
+                });
+}
+
+/// PATCH /user/update and PUT /profile/{id}: hash a new password first (off the HTTP and
+/// database threads), then claim new names and append the sealed new personal data.
+void update_profile(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                    Respond respond, const Uuid& user_id, const std::string& actor) {
+  auto changes = domain::parse_profile_changes(request.body, context->auth.min_password_length);
+  if (!changes) {
+    respond(error_response(changes.error()));
+    return;
+  }
+  auto shared_changes = std::make_shared<domain::ProfileChanges>(std::move(changes).value());
+  auto apply = [context, request, user_id, actor, shared_changes](
+                   std::optional<std::string> password_hash, Respond respond) {
+    with_database_then(
+        *context, request, std::move(respond),
+        [context, request, user_id, actor, shared_changes, password_hash](
+            pqxx::connection& connection, Respond& respond) {
+          auto event = prepare_profile_update(connection, context->keyring, user_id,
+                                              *shared_changes, password_hash,
+                                              request.request_id, actor);
+          if (!event) {
+            respond(error_response(event.error()));
+            return;
+          }
+          append_user_change(context, request, std::move(respond), std::move(event).value(),
+                             user_id);
+        });
+  };
+  if (!shared_changes->password) {
+    apply(std::nullopt, std::move(respond));
+    return;
+  }
+  std::string password = *shared_changes->password;
+  infra::wipe(*shared_changes->password);
+  auto shared_respond = std::make_shared<Respond>(std::move(respond));
+  bool queued = context->hasher.submit_hash(
+      std::move(password), [apply, shared_respond](std::string password_hash) {
+        apply(std::move(password_hash), std::move(*shared_respond));
+      });
+  if (!queued) (*shared_respond)(unavailable_response("the server is busy; retry shortly"));
+}
+
+/// Users see and change only themselves, admins anyone; someone else's id answers 404.
+bool may_access(const Caller& caller, const std::optional<Uuid>& target) {
+  return target && (caller.role == domain::Role::admin || caller.user_id == *target);
 }
 
 }  // namespace
@@ -621,30 +656,125 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
                 }
                 pqxx::nontransaction read(connection);
                 auto rows = read.exec_params(
-                    "SELECT u.user_id::text, u.role, u.username, u.email, u.full_name, "
-                    "to_char(u.created_at AT TIME ZONE 'UTC', "
-                    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-                    "FROM sessions s JOIN users u ON u.user_id = s.user_id "
-                    "WHERE s.session_id = $1::uuid AND s.revoked_at IS NULL "
-                    "AND s.expires_at > now()",
+                    std::string("SELECT ") + kCallerColumns +
+                        ", u.user_id::text FROM sessions s JOIN users u ON u.user_id = s.user_id "
+                        "WHERE s.session_id = $1::uuid AND s.revoked_at IS NULL "
+                        "AND s.expires_at > now()",
                     session_id->to_string());
                 bool allowed = !rows.empty() && (caller.role == domain::Role::admin ||
-                                                 caller.user_id.to_string() == rows[0][0].c_str());
+                                                 caller.user_id.to_string() == rows[0][5].c_str());
                 if (!allowed) {
                   respond(error_response(404, "Invalid session ID or user not found"));
                   return;
                 }
-                const auto& row = rows[0];
-                Caller owner{*Uuid::parse(row[0].c_str()),
-                             *session_id,
-                             domain::parse_role(row[1].c_str()).value_or(domain::Role::user),
-                             row[2].c_str(),
-                             optional_text(row[3]),
-                             optional_text(row[4]),
-                             row[5].c_str()};
+                Caller owner =
+                    caller_from_row(rows[0], *Uuid::parse(rows[0][5].c_str()), *session_id);
                 respond(seed000_user_response(owner));
               });
         });
+  route("PATCH", "/user/update", [](auto context, auto& request, auto&, Respond respond) {
+    authenticate(context, request, std::move(respond),
+                 [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {
+                   update_profile(context, request, std::move(respond), caller.user_id,
+                                  caller.user_id.to_string());
+                 });
+  });
+  route("GET", "/profile/{id}", [](auto context, auto& request, auto& parameters,
+                                   Respond respond) {
+    auto target = Uuid::parse(parameters.at("id"));
+    authenticate(context, request, std::move(respond),
+                 [target](pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                   auto user = may_access(caller, target) ? find_user(connection, *target)
+                                                          : std::nullopt;
+                   respond(user ? user_response(200, *user)
+                                : error_response(404, "User not found"));
+                 });
+  });
+  route("PUT", "/profile/{id}", [](auto context, auto& request, auto& parameters,
+                                   Respond respond) {
+    auto target = Uuid::parse(parameters.at("id"));
+    authenticate(context, request, std::move(respond),
+                 [context, request, target](pqxx::connection&, const Caller& caller,
+                                            Respond& respond) {
+                   if (!may_access(caller, target)) {
+                     respond(error_response(404, "User not found"));
+                     return;
+                   }
+                   update_profile(context, request, std::move(respond), *target,
+                                  caller.user_id.to_string());
+                 });
+  });
+  route("GET", "/users", [](auto context, auto& request, auto&, Respond respond) {
+    auto query = domain::parse_page_query(request.query);
+    if (!query) {
+      respond(error_response(query.error()));
+      return;
+    }
+    authenticate(context, request, std::move(respond),
+                 [page = *query](pqxx::connection& connection, const Caller& caller,
+                                 Respond& respond) {
+                   if (caller.role != domain::Role::admin) {
+                     respond(forbidden_unless_admin_response());
+                     return;
+                   }
+                   pqxx::nontransaction read(connection);
+                   auto rows = read.exec_params(
+                       std::string("SELECT ") + kCallerColumns +
+                           ", u.user_id::text, count(*) OVER () FROM users u "
+                           "ORDER BY u.created_at, u.user_id LIMIT $1 OFFSET $2",
+                       page.size, (page.page - 1) * page.size);
+                   rapidjson::StringBuffer buffer;
+                   JsonWriter writer(buffer);
+                   writer.StartObject();
+                   writer.Key("status");
+                   writer.String("success");
+                   writer.Key("data");
+                   writer.StartArray();
+                   for (const auto& row : rows) {
+                     Uuid user_id = *Uuid::parse(row[5].c_str());
+                     write_user(writer, caller_from_row(row, user_id, user_id));
+                   }
+                   writer.EndArray();
+                   writer.Key("time");
+                   domain::write_string(writer, domain::format_timestamp(domain::now_utc()));
+                   writer.EndObject();
+                   HttpResponse response = json_response(200, buffer);
+                   std::int64_t total = rows.empty() ? 0 : rows[0][6].template as<std::int64_t>();
+                   if (rows.empty() && page.page > 1) {
+                     total = read.exec1("SELECT count(*) FROM users")[0].template as<std::int64_t>();
+                   }
+                   response.headers.emplace_back("X-Total-Count", std::to_string(total));
+                   respond(std::move(response));
+                 });
+  });
+  route("PUT", "/admin/users/{user_id}/role", [](auto context, auto& request, auto& parameters,
+                                                 Respond respond) {
+    auto target = Uuid::parse(parameters.at("user_id"));
+    auto role = domain::parse_role_request(request.body);
+    if (!role) {
+      respond(error_response(role.error()));
+      return;
+    }
+    authenticate(context, request, std::move(respond),
+                 [context, request, target, role = *role](pqxx::connection& connection,
+                                                          const Caller& caller, Respond& respond) {
+                   if (caller.role != domain::Role::admin) {
+                     respond(forbidden_unless_admin_response());
+                     return;
+                   }
+                   if (!target || !find_user(connection, *target)) {
+                     respond(error_response(404, "User not found"));
+                     return;
+                   }
+                   auto event = make_envelope(
+                       request, domain::kUserRoleChangedV1, target->to_string(),
+                       "users/" + target->to_string(),
+                       domain::encode_event(domain::UserRoleChanged{*target, role}),
+                       caller.user_id.to_string());
+                   append_user_change(context, request, std::move(respond), std::move(event),
+                                      *target);
+                 });
+  });
   route("DELETE", "/user/delete", [](auto context, auto& request, auto&, Respond respond) {
     authenticate(context, request, std::move(respond),
                  [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {

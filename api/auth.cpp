@@ -7,6 +7,29 @@
 
 namespace tidemark::api {
 
+Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
+                       const domain::Uuid& session_id) {
+  auto text = [](const pqxx::field& field) {
+    return field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str());
+  };
+  return Caller{user_id,
+                session_id,
+                domain::parse_role(row[0].c_str()).value_or(domain::Role::user),
+                row[1].c_str(),
+                text(row[2]),
+                text(row[3]),
+                row[4].c_str()};
+}
+
+std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id) {
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(
+      std::string("SELECT ") + kCallerColumns + " FROM users u WHERE u.user_id = $1::uuid",
+      user_id.to_string());
+  if (rows.empty()) return std::nullopt;
+  return caller_from_row(rows[0], user_id, user_id);
+}
+
 HttpResponse unauthorized_response(std::string_view detail) {
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
@@ -62,25 +85,12 @@ void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& reques
           // Ended before `work`, which may open its own transaction on this connection.
           pqxx::nontransaction read(connection);
           auto rows = read.exec_params(
-              "SELECT u.role, u.username, u.email, u.full_name, "
-              "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-              "FROM sessions s JOIN users u ON u.user_id = s.user_id "
-              "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
-              "AND s.expires_at > now()",
+              std::string("SELECT ") + kCallerColumns +
+                  " FROM sessions s JOIN users u ON u.user_id = s.user_id "
+                  "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "
+                  "AND s.revoked_at IS NULL AND s.expires_at > now()",
               session_id.to_string(), user_id.to_string());
-          if (!rows.empty()) {
-            const auto& row = rows[0];
-            auto text = [](const pqxx::field& field) {
-              return field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str());
-            };
-            caller = Caller{user_id,
-                            session_id,
-                            domain::parse_role(row[0].c_str()).value_or(domain::Role::user),
-                            row[1].c_str(),
-                            text(row[2]),
-                            text(row[3]),
-                            row[4].c_str()};
-          }
+          if (!rows.empty()) caller = caller_from_row(rows[0], user_id, session_id);
         }
         if (!caller) {
           respond(unauthorized_response("the session of this token has ended"));

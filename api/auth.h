@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <pqxx/connection>
+#include <pqxx/row>
 #include <string>
 
 #include "api/routes.h"
@@ -23,6 +24,16 @@ struct Caller {
   std::optional<std::string> full_name;
   std::string created_at;
 };
+
+/// The `users` columns a Caller is made of, for `caller_from_row`; `u` is the users table.
+inline constexpr const char* kCallerColumns =
+    "u.role, u.username, u.email, u.full_name, "
+    "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+/// A Caller from the first five columns of `row`, selected with kCallerColumns.
+Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
+                       const domain::Uuid& session_id);
+/// The user `user_id` as a Caller (without a session), or nullopt when there is none.
+std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id);
 
 /// 401 with seed 001's shape as well as ours: `{"detail", "status_code", "message"}`.
 HttpResponse unauthorized_response(std::string_view detail);

@@ -1,5 +1,7 @@
 #include "api/routes.h"
 
+#include "api/accounts.h"
+
 #include <mutex>
 #include <pqxx/pqxx>
 
@@ -101,17 +103,8 @@ void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envel
 domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view type,
                                     std::string key, std::string subject, std::string payload,
                                     std::string actor) {
-  domain::EventEnvelope envelope;
-  envelope.id = infra::random_uuid().to_string();
-  envelope.type = type;
-  envelope.source = "/tidemark/api";
-  envelope.subject = std::move(subject);
-  envelope.time = domain::now_utc();
-  envelope.correlation_id = request.request_id;
-  envelope.actor = std::move(actor);
-  envelope.key = std::move(key);
-  envelope.payload = std::move(payload);
-  return envelope;
+  return new_envelope(type, std::move(key), std::move(subject), std::move(payload),
+                      request.request_id, std::move(actor));
 }
 
 void after_position(ApiContext& context, const HttpRequest& request, Respond respond,

@@ -22,6 +22,7 @@ Roles:
 
 Administration:
   migrate    apply (up), revert (down [VERSION]) or list (status) schema migrations
+  create-admin  make an administrator account (--username, --email, --password or stdin)
   config     print the effective configuration of a role, secrets masked
 
 Run `tidemark COMMAND --help` for the settings of each command.
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
       {"broker", tidemark::app::run_broker},
       {"dev", tidemark::app::run_dev},
       {"migrate", tidemark::app::run_migrate},
+      {"create-admin", tidemark::app::run_create_admin},
       {"config", tidemark::app::run_config},
   };
   for (const auto& [name, run] : roles) {

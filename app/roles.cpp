@@ -8,15 +8,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "api/accounts.h"
 #include "api/http_server.h"
 #include "api/rate_limiter.h"
 #include "api/routes.h"
+#include "domain/account.h"
+#include "domain/json.h"
 #include "infra/checkpoint_watcher.h"
+#include "infra/ids.h"
 #include "infra/config.h"
 #include "infra/database.h"
 #include "infra/jwt.h"
@@ -428,6 +433,65 @@ int run_migrate(const std::vector<std::string>& arguments, const char* const* en
   });
 }
 
+int run_create_admin(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(
+      infra::create_admin_schema(), "create-admin",
+      "Make an administrator account. The password comes from --password or, when that is "
+      "empty, from one line of standard input (keeps it out of the shell history).",
+      arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("create-admin", [&] {
+    std::string password = settings->password;
+    if (password.empty()) std::getline(std::cin, password);
+    // The same validation as POST /auth/register, fed the same JSON.
+    rapidjson::StringBuffer buffer;
+    domain::JsonWriter writer(buffer);
+    writer.StartObject();
+    for (auto [name, value] : {std::pair{"username", &settings->username},
+                               std::pair{"email", &settings->email},
+                               std::pair{"full_name", &settings->full_name},
+                               std::pair{"password", &password}}) {
+      if (value->empty()) continue;
+      writer.Key(name);
+      domain::write_string(writer, *value);
+    }
+    writer.EndObject();
+    auto registration = domain::parse_registration(
+        {buffer.GetString(), buffer.GetSize()},
+        static_cast<std::size_t>(settings->min_password_length));
+    if (!registration) throw ConfigError(registration.error().message);
+
+    std::string url = database_url(*settings);
+    infra::Keyring keyring(load_secret(*settings, settings->master_key, kMasterKeyFile,
+                                       "master_key", false));
+    auto connection = infra::connect(url);
+    domain::Uuid user_id = infra::random_uuid();
+    auto event = api::prepare_registration(*connection, keyring, *registration,
+                                           infra::hash_password(password), domain::Role::admin,
+                                           user_id, "create-admin");
+    if (!event) throw ConfigError(event.error().message);
+    infra::EventProducer producer(
+        infra::EventProducer::Options{bootstrap_servers(*settings), "tidemark-create-admin", 10000});
+    auto appended = producer.append_and_wait(settings->events_topic, event->key, event->payload,
+                                             event->headers());
+    if (!appended) {
+      api::release_registration(*connection, user_id);
+      throw std::runtime_error(appended.error().message);
+    }
+    infra::CheckpointWatcher watcher(url, projections::kReadModelsProjection,
+                                     settings->events_topic);
+    std::promise<bool> projected;
+    watcher.wait_for(*appended, std::chrono::seconds(30),
+                     [&projected](bool reached) { projected.set_value(reached); });
+    bool visible = projected.get_future().get();
+    std::cout << "admin " << registration->username << " created (user id "
+              << user_id.to_string() << ")"
+              << (visible ? "" : "; not yet projected: is a projector running?") << std::endl;
+    return visible ? 0 : 1;
+  });
+}
+
 int run_config(const std::vector<std::string>& arguments, const char* const* environment) {
   if (arguments.empty() || arguments[0] == "--help") {
     std::cout << "usage: tidemark config ROLE [options]\n\nPrint the effective settings of ROLE "
@@ -437,7 +501,8 @@ int run_config(const std::vector<std::string>& arguments, const char* const* env
   const std::pair<const char*, SettingsSchema (*)()> schemas[] = {
       {"api", infra::api_schema},       {"projector", infra::projector_schema},
       {"inference", infra::inference_schema}, {"broker", infra::broker_schema},
-      {"dev", infra::dev_schema},       {"migrate", infra::migrate_schema}};
+      {"dev", infra::dev_schema},       {"migrate", infra::migrate_schema},
+      {"create-admin", infra::create_admin_schema}};
   for (const auto& [role, make_schema] : schemas) {
     if (arguments[0] != role) continue;
     SettingsSchema schema = make_schema();

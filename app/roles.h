@@ -13,6 +13,7 @@ int run_inference(const std::vector<std::string>& arguments, const char* const* 
 int run_broker(const std::vector<std::string>& arguments, const char* const* environment);
 int run_dev(const std::vector<std::string>& arguments, const char* const* environment);
 int run_migrate(const std::vector<std::string>& arguments, const char* const* environment);
+int run_create_admin(const std::vector<std::string>& arguments, const char* const* environment);
 int run_config(const std::vector<std::string>& arguments, const char* const* environment);
 
 /// Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that

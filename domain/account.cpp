@@ -139,6 +139,55 @@ Result<Registration> parse_registration(std::string_view body, std::size_t min_p
   return registration;
 }
 
+Result<ProfileChanges> parse_profile_changes(std::string_view body,
+                                             std::size_t min_password_length) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  std::optional<Error> alias_error;
+  ProfileChanges changes;
+  changes.username = aliased_string(fields, "username", "user", kMaxUsernameLength, alias_error);
+  changes.email = fields.string("email", false, kMaxEmailLength);
+  changes.full_name = aliased_string(fields, "full_name", "fullname", kMaxFullNameLength, alias_error);
+  auto name = fields.string("name", false, kMaxFullNameLength);
+  changes.password = fields.string("password", false, kMaxPasswordLength);
+  if (auto error = fields.finish()) return *error;
+  if (alias_error) return *alias_error;
+  if (changes.full_name && name) return invalid("give either 'full_name' or 'name', not both");
+  if (!changes.full_name) changes.full_name = name;
+  if (!changes.username && !changes.email && !changes.full_name && !changes.password) {
+    return invalid("give at least one of 'username', 'email', 'full_name', 'password'");
+  }
+  if (changes.username && (changes.username->size() < kMinUsernameLength ||
+                           has_control_characters(*changes.username))) {
+    return invalid("field 'username' must be at least " + std::to_string(kMinUsernameLength) +
+                   " characters, without control characters");
+  }
+  if (changes.email) {
+    if (!is_email_shaped(*changes.email)) return invalid("field 'email' must be an email address");
+    changes.email = lower_case(*changes.email);
+  }
+  if (changes.full_name && has_control_characters(*changes.full_name)) {
+    return invalid("field 'full_name' must not contain control characters");
+  }
+  if (changes.password && changes.password->size() < min_password_length) {
+    return invalid("field 'password' must be at least " + std::to_string(min_password_length) +
+                   " characters");
+  }
+  return changes;
+}
+
+Result<Role> parse_role_request(std::string_view body) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto role = fields.string("role", true, 16);
+  if (auto error = fields.finish()) return *error;
+  auto parsed = parse_role(*role);
+  if (!parsed) return invalid("field 'role' must be one of user, analyst, admin");
+  return *parsed;
+}
+
 Result<LoginRequest> parse_login_request(std::string_view body) {
   auto document = parse_json_object(body, "request body");
   if (!document) return document.error();
@@ -213,6 +262,20 @@ std::string encode_event(const UserDeleted& event) {
   return json_object([&](JsonWriter& writer) { field(writer, "user_id", event.user_id.to_string()); });
 }
 
+std::string encode_event(const UserProfileUpdated& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "personal_data", event.sealed_personal_data);
+  });
+}
+
+std::string encode_event(const UserRoleChanged& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "role", role_name(event.role));
+  });
+}
+
 std::string encode_event(const SessionStarted& event) {
   return json_object([&](JsonWriter& writer) {
     field(writer, "session_id", event.session_id.to_string());
@@ -264,6 +327,28 @@ Result<UserDeleted> decode_user_deleted(std::string_view payload) {
   return decode<UserDeleted>(payload, "user.deleted", [](JsonFieldReader& fields) {
     return UserDeleted{fields.uuid("user_id", true).value_or(kNilUuid)};
   });
+}
+
+Result<UserProfileUpdated> decode_user_profile_updated(std::string_view payload) {
+  return decode<UserProfileUpdated>(payload, "user.profile_updated", [](JsonFieldReader& fields) {
+    return UserProfileUpdated{fields.uuid("user_id", true).value_or(kNilUuid),
+                              fields.string("personal_data", true, 64 * 1024).value_or("")};
+  });
+}
+
+Result<UserRoleChanged> decode_user_role_changed(std::string_view payload) {
+  std::optional<Error> role_error;
+  auto result = decode<UserRoleChanged>(payload, "user.role_changed", [&](JsonFieldReader& fields) {
+    UserRoleChanged event{fields.uuid("user_id", true).value_or(kNilUuid), Role::user};
+    if (auto role = fields.string("role", true, 16)) {
+      auto parsed = parse_role(*role);
+      if (!parsed) role_error = invalid("user.role_changed: unknown role '" + *role + "'");
+      event.role = parsed.value_or(Role::user);
+    }
+    return event;
+  });
+  if (result && role_error) return *role_error;
+  return result;
 }
 
 Result<SessionStarted> decode_session_started(std::string_view payload) {

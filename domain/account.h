@@ -41,6 +41,21 @@ struct LoginRequest {
 };
 Result<LoginRequest> parse_login_request(std::string_view body);
 
+/// Changes to an account (seed 002's PATCH /user/update, seed 004's PUT /profile/{id}): any of
+/// username (or `user`), email, full name (or `fullname`, `name`), password. At least one;
+/// unknown fields such as `role` are refused, so no one promotes themselves.
+struct ProfileChanges {
+  std::optional<std::string> username;
+  std::optional<std::string> email;  ///< lower-cased
+  std::optional<std::string> full_name;
+  std::optional<std::string> password;
+};
+Result<ProfileChanges> parse_profile_changes(std::string_view body,
+                                             std::size_t min_password_length);
+
+/// `{"role": "user" | "analyst" | "admin"}`.
+Result<Role> parse_role_request(std::string_view body);
+
 /// `{"refresh_token": …}`.
 Result<std::string> parse_refresh_request(std::string_view body);
 /// Seed 000's `{"session-id": …}` (also `session_id`); the id must be a UUID.
@@ -63,6 +78,8 @@ Result<PersonalData> decode_personal_data(std::string_view json);
 
 inline constexpr std::string_view kUserRegisteredV1 = "tidemark.user.registered.v1";
 inline constexpr std::string_view kUserDeletedV1 = "tidemark.user.deleted.v1";
+inline constexpr std::string_view kUserProfileUpdatedV1 = "tidemark.user.profile_updated.v1";
+inline constexpr std::string_view kUserRoleChangedV1 = "tidemark.user.role_changed.v1";
 inline constexpr std::string_view kSessionStartedV1 = "tidemark.session.started.v1";
 inline constexpr std::string_view kSessionRefreshedV1 = "tidemark.session.refreshed.v1";
 inline constexpr std::string_view kSessionRevokedV1 = "tidemark.session.revoked.v1";
@@ -75,6 +92,15 @@ struct UserRegistered {
 };
 struct UserDeleted {
   Uuid user_id;
+};
+/// The whole personal data after the change, sealed like at registration.
+struct UserProfileUpdated {
+  Uuid user_id;
+  std::string sealed_personal_data;
+};
+struct UserRoleChanged {
+  Uuid user_id;
+  Role role = Role::user;
 };
 /// A session is one login: its refresh token rotates; only the SHA-256 of a token is logged.
 struct SessionStarted {
@@ -97,11 +123,15 @@ struct SessionRevoked {
 
 std::string encode_event(const UserRegistered& event);
 std::string encode_event(const UserDeleted& event);
+std::string encode_event(const UserProfileUpdated& event);
+std::string encode_event(const UserRoleChanged& event);
 std::string encode_event(const SessionStarted& event);
 std::string encode_event(const SessionRefreshed& event);
 std::string encode_event(const SessionRevoked& event);
 Result<UserRegistered> decode_user_registered(std::string_view payload);
 Result<UserDeleted> decode_user_deleted(std::string_view payload);
+Result<UserProfileUpdated> decode_user_profile_updated(std::string_view payload);
+Result<UserRoleChanged> decode_user_role_changed(std::string_view payload);
 Result<SessionStarted> decode_session_started(std::string_view payload);
 Result<SessionRefreshed> decode_session_refreshed(std::string_view payload);
 Result<SessionRevoked> decode_session_revoked(std::string_view payload);

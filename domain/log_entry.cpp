@@ -103,9 +103,51 @@ Result<LogEntry> decode_log_entry_payload(std::string_view payload) {
   return entry;
 }
 
+namespace {
+
+/// Reads `page` or `size` into `query`; nullopt when `name` is neither.
+std::optional<Result<bool>> read_paging(const std::string& name, const std::string& value,
+                                        PageQuery& query) {
+  if (name == "page") {
+    auto page = parse_integer(value);
+    if (!page || *page < 1 || *page > kMaxPage) {
+      return Result<bool>(invalid("query parameter 'page' must be an integer from 1 to " +
+                                  std::to_string(kMaxPage)));
+    }
+    query.page = *page;
+    return Result<bool>(true);
+  }
+  if (name == "size") {
+    auto size = parse_integer(value);
+    if (!size || *size < 1 || *size > kMaxPageSize) {
+      return Result<bool>(invalid("query parameter 'size' must be an integer from 1 to " +
+                                  std::to_string(kMaxPageSize)));
+    }
+    query.size = *size;
+    return Result<bool>(true);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<PageQuery> parse_page_query(const QueryParameters& parameters,
+                                   const std::vector<std::string_view>& also_allowed) {
+  PageQuery query;
+  for (const auto& [name, value] : parameters) {
+    if (auto read = read_paging(name, value, query)) {
+      if (!*read) return read->error();
+    } else if (std::find(also_allowed.begin(), also_allowed.end(), name) == also_allowed.end()) {
+      return invalid("unknown query parameter '" + name + "'");
+    }
+  }
+  return query;
+}
+
 Result<LogEntryQuery> parse_log_entry_query(const QueryParameters& parameters,
                                             const std::vector<std::string_view>& also_allowed) {
   LogEntryQuery query;
+  PageQuery paging;
   for (const auto& [name, value] : parameters) {
     auto text_filter = [&](std::optional<std::string>& target) -> std::optional<Error> {
       if (value.empty() || value.size() > kMaxIdentifierBytes) {
@@ -136,25 +178,15 @@ Result<LogEntryQuery> parse_log_entry_query(const QueryParameters& parameters,
       error = time_filter(query.ts_gte);
     } else if (name == "ts_lte") {
       error = time_filter(query.ts_lte);
-    } else if (name == "page") {
-      auto page = parse_integer(value);
-      if (!page || *page < 1 || *page > kMaxPage) {
-        return invalid("query parameter 'page' must be an integer from 1 to " +
-                       std::to_string(kMaxPage));
-      }
-      query.page = *page;
-    } else if (name == "size") {
-      auto size = parse_integer(value);
-      if (!size || *size < 1 || *size > kMaxPageSize) {
-        return invalid("query parameter 'size' must be an integer from 1 to " +
-                       std::to_string(kMaxPageSize));
-      }
-      query.size = *size;
+    } else if (auto read = read_paging(name, value, paging)) {
+      if (!*read) return read->error();
     } else if (std::find(also_allowed.begin(), also_allowed.end(), name) == also_allowed.end()) {
       return invalid("unknown query parameter '" + name + "'");
     }
     if (error) return *error;
   }
+  query.page = paging.page;
+  query.size = paging.size;
   if (query.ts_gte && query.ts_lte && *query.ts_gte > *query.ts_lte) {
     return invalid("query parameter 'ts_gte' must not be after 'ts_lte'");
   }

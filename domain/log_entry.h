@@ -55,6 +55,15 @@ inline constexpr std::int64_t kMaxPage = 1'000'000'000;  ///< keeps (page - 1) *
 
 using QueryParameters = std::vector<std::pair<std::string, std::string>>;
 
+/// `page` (from 1) and `size` (1..100, default 10), as seed 003 pages every list.
+struct PageQuery {
+  std::int64_t page = 1;
+  std::int64_t size = 10;
+};
+/// Only `page` and `size` (and the names in `also_allowed`) are accepted.
+Result<PageQuery> parse_page_query(const QueryParameters& parameters,
+                                   const std::vector<std::string_view>& also_allowed = {});
+
 /// Unknown parameters are refused so that a misspelt filter is not silently ignored;
 /// the names in `also_allowed` are handled by the caller.
 Result<LogEntryQuery> parse_log_entry_query(const QueryParameters& parameters,

@@ -321,6 +321,22 @@ SettingsSchema inference_schema() {
   return schema;
 }
 
+SettingsSchema create_admin_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_master_key(schema);
+  schema.text("username", &Settings::username, "", "the admin's username (required)");
+  schema.text("email", &Settings::email, "", "the admin's email address");
+  schema.text("full_name", &Settings::full_name, "", "the admin's full name");
+  schema.text("password", &Settings::password, "",
+              "the admin's password; empty means read one line from standard input", true);
+  schema.integer("min_password_length", &Settings::min_password_length, 8, 5, 128,
+                 "shortest password accepted");
+  return schema;
+}
+
 SettingsSchema dev_schema() {
   SettingsSchema schema;
   add_common(schema);

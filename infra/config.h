@@ -57,6 +57,11 @@ struct Settings {
   std::int64_t login_failures_per_account = 0;
   std::int64_t login_attempts_per_address = 0;
   std::int64_t registrations_per_address = 0;
+  // `tidemark create-admin`.
+  std::string username;
+  std::string email;
+  std::string full_name;
+  std::string password;
 };
 
 /// The settings one role accepts, with defaults, bounds and descriptions for `--help`.
@@ -107,6 +112,7 @@ SettingsSchema api_schema();
 SettingsSchema projector_schema();
 SettingsSchema inference_schema();
 SettingsSchema dev_schema();
+SettingsSchema create_admin_schema();
 
 /// Masks the password of a `postgresql://user:password@host/db` URL for logs and `--help`.
 std::string mask_url_password(std::string_view url);

@@ -17,14 +17,24 @@ Event decoded(Result<Event> result) {
   return std::move(result).value();
 }
 
+/// The personal data sealed in a user's event, or nullopt when their key was destroyed.
+std::optional<PersonalData> open_personal_data(pqxx::dbtransaction& transaction,
+                                               const infra::Keyring& keyring, const Uuid& user_id,
+                                               const std::string& sealed, std::string_view what) {
+  auto key = keyring.user_key(transaction, user_id);
+  if (!key) return std::nullopt;
+  auto opened = keyring.open_for(*key, user_id, sealed);
+  if (!opened) throw PoisonRecord(std::string(what) + ": personal data does not open with the user's key");
+  return decoded(decode_personal_data(*opened));
+}
+
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const UserRegistered& event, const infra::Keyring& keyring) {
   // A destroyed key means the account was deleted: there is nothing to project, ever again.
-  auto key = keyring.user_key(transaction, event.user_id);
-  if (!key) return;
-  auto opened = keyring.open_for(*key, event.user_id, event.sealed_personal_data);
-  if (!opened) throw PoisonRecord("user.registered: personal data does not open with the user's key");
-  PersonalData personal = decoded(decode_personal_data(*opened));
+  auto opened = open_personal_data(transaction, keyring, event.user_id,
+                                   event.sealed_personal_data, "user.registered");
+  if (!opened) return;
+  const PersonalData& personal = *opened;
   std::string time = format_timestamp(envelope.time);
   transaction.exec_params(
       "INSERT INTO users (user_id, username, email, full_name, password_hash, role, created_at, "
@@ -34,6 +44,34 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
       personal.password_hash, std::string(role_name(event.role)), time);
   transaction.exec_params("UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid",
                           event.user_id.to_string());
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const UserProfileUpdated& event, const infra::Keyring& keyring) {
+  auto personal = open_personal_data(transaction, keyring, event.user_id,
+                                     event.sealed_personal_data, "user.profile_updated");
+  if (!personal) return;
+  std::string user_id = event.user_id.to_string();
+  transaction.exec_params(
+      "UPDATE users SET username = $2, email = $3, full_name = $4, password_hash = $5, "
+      "updated_at = $6::timestamptz WHERE user_id = $1::uuid",
+      user_id, personal->username, personal->email, personal->full_name,
+      personal->password_hash, format_timestamp(envelope.time));
+  // The names this user no longer has are free again; the ones they have are confirmed.
+  transaction.exec_params(
+      "DELETE FROM identity_claims WHERE user_id = $1::uuid AND NOT "
+      "((kind = 'username' AND value = lower($2)) OR (kind = 'email' AND value = $3))",
+      user_id, personal->username, personal->email);
+  transaction.exec_params("UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid",
+                          user_id);
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const UserRoleChanged& event) {
+  transaction.exec_params(
+      "UPDATE users SET role = $2, updated_at = $3::timestamptz WHERE user_id = $1::uuid",
+      event.user_id.to_string(), std::string(role_name(event.role)),
+      format_timestamp(envelope.time));
 }
 
 void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
@@ -85,6 +123,10 @@ bool apply_account_event(pqxx::dbtransaction& transaction, const EventEnvelope& 
   const std::string& type = envelope.type;
   if (type == kUserRegisteredV1) {
     apply(transaction, envelope, decoded(decode_user_registered(envelope.payload)), keyring);
+  } else if (type == kUserProfileUpdatedV1) {
+    apply(transaction, envelope, decoded(decode_user_profile_updated(envelope.payload)), keyring);
+  } else if (type == kUserRoleChangedV1) {
+    apply(transaction, envelope, decoded(decode_user_role_changed(envelope.payload)));
   } else if (type == kUserDeletedV1) {
     apply(transaction, decoded(decode_user_deleted(envelope.payload)));
   } else if (type == kSessionStartedV1) {

@@ -392,5 +392,110 @@ TEST(Accounts, DeletionShredsThePersonSoNoReplayRebuildsThem) {
             201);
 }
 
+TEST(Accounts, ProfilesChangeOnlyForTheirOwnerAndTheNewPasswordAndNameWork) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto alice = client.post("/auth/register",
+                           R"({"username":"alice","email":"alice@example.com","password":"first password"})");
+  auto mallory =
+      client.post("/auth/register", R"({"username":"mallory","password":"long enough"})");
+  ASSERT_EQ(alice.status, 201);
+  std::string token = field(alice, "access_token");
+  std::string alice_id = field(alice, "user_id");
+
+  auto own = client.request("GET", "/profile/" + alice_id, "", bearer(token));
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(field(own, "email"), "alice@example.com");
+  // Another user's id answers 404, as if it did not exist; so does privilege escalation.
+  std::string mallory_token = field(mallory, "access_token");
+  EXPECT_EQ(client.request("GET", "/profile/" + alice_id, "", bearer(mallory_token)).status, 404);
+  EXPECT_EQ(client.request("PUT", "/profile/" + alice_id, R"({"full_name":"Owned"})",
+                           bearer(mallory_token))
+                .status,
+            404);
+  auto escalate = client.request("PATCH", "/user/update", R"({"role":"admin"})", bearer(mallory_token));
+  EXPECT_EQ(escalate.status, 400);
+  EXPECT_NE(escalate.body.find("unknown field 'role'"), std::string::npos) << escalate.body;
+
+  // Seed 002's PATCH /user/update.
+  auto renamed = client.request("PATCH", "/user/update",
+                                R"({"name":"Alice Pleasance","username":"alice2"})", bearer(token));
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(field(renamed, "full_name"), "Alice Pleasance");
+  EXPECT_EQ(field(renamed, "username"), "alice2");
+  EXPECT_EQ(client.request("PATCH", "/user/update", R"({"username":"mallory"})", bearer(token))
+                .status,
+            409);
+  // Seed 004's PUT /profile/{id} with {user, email, password}.
+  auto changed = client.request(
+      "PUT", "/profile/" + alice_id,
+      R"({"user":"alice3","email":"new@example.com","password":"second password"})", bearer(token));
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(field(changed, "email"), "new@example.com");
+  EXPECT_EQ(client.post("/login", R"({"email":"new@example.com","password":"second password"})")
+                .status,
+            200);
+  EXPECT_EQ(client.post("/login", R"({"email":"new@example.com","password":"first password"})")
+                .status,
+            401);
+  // The old name and email are free again.
+  EXPECT_EQ(client.post("/auth/register",
+                        R"({"username":"alice","email":"alice@example.com","password":"long enough"})")
+                .status,
+            201);
+  EXPECT_EQ(client.post("/auth/register", R"({"username":"ALICE3","password":"long enough"})")
+                .status,
+            409);
+}
+
+TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto [code, output] = run_command(
+      {TIDEMARK_BINARY, "create-admin", "--username", "rootadmin", "--email", "root@example.com",
+       "--password", "admin password", "--database-url", stack.database_url(),
+       "--kafka-bootstrap-servers", stack.bootstrap_servers(), "--master-key", stack.master_key(),
+       "--data-dir", stack.folder().string()});
+  ASSERT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("admin rootadmin created"), std::string::npos) << output;
+  auto [again, again_output] = run_command(
+      {TIDEMARK_BINARY, "create-admin", "--username", "rootadmin", "--password", "admin password",
+       "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
+       stack.bootstrap_servers(), "--master-key", stack.master_key()});
+  EXPECT_EQ(again, 2);
+  EXPECT_NE(again_output.find("username is already taken"), std::string::npos) << again_output;
+
+  auto admin = client.post("/auth/login", R"({"username":"rootadmin","password":"admin password"})");
+  ASSERT_EQ(admin.status, 200) << admin.body;
+  std::string admin_token = field(admin, "access_token");
+  auto user = client.post("/auth/register", R"({"username":"plainuser","password":"long enough"})");
+  std::string user_token = field(user, "access_token");
+
+  auto listed = client.request("GET", "/users?size=1&page=2", "", bearer(admin_token));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.header("x-total-count"), "2");
+  EXPECT_EQ(parse(listed.body)["data"].Size(), 1u);
+  EXPECT_EQ(client.request("GET", "/users", "", bearer(user_token)).status, 403);
+  EXPECT_EQ(client.request("GET", "/users?size=101", "", bearer(admin_token)).status, 400);
+  EXPECT_EQ(client.request("GET", "/profile/" + field(user, "user_id"), "", bearer(admin_token))
+                .status,
+            200);
+
+  EXPECT_EQ(client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
+                           R"({"role":"admin"})", bearer(user_token))
+                .status,
+            403);
+  auto granted = client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
+                                R"({"role":"analyst"})", bearer(admin_token));
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(field(granted, "role"), "analyst");
+  // The role is read per request, so the user's existing token carries the new role at once.
+  EXPECT_EQ(field(client.request("GET", "/me", "", bearer(user_token)), "role"), "analyst");
+  EXPECT_EQ(client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
+                           R"({"role":"emperor"})", bearer(admin_token))
+                .status,
+            400);
+}
+
 }  // namespace
 }  // namespace tidemark::testing

@@ -1,0 +1,119 @@
+#include "api/accounts.h"
+
+#include <pqxx/pqxx>
+
+#include "infra/ids.h"
+
+namespace tidemark::api {
+namespace {
+
+using domain::Uuid;
+
+/// Claims `value` (case-insensitively: logins match names that way) for the user. A claim left unconfirmed for a while, by a registration that
+/// never reached the log, is taken over. False when someone else holds it.
+bool claim_identity(pqxx::work& transaction, const std::string& kind, const std::string& value,
+                    const Uuid& user_id) {
+  auto claimed = transaction.exec_params(
+      "INSERT INTO identity_claims (kind, value, user_id) VALUES ($1, lower($2), $3::uuid) "
+      "ON CONFLICT (kind, value) DO UPDATE SET user_id = EXCLUDED.user_id, claimed_at = now() "
+      "WHERE identity_claims.user_id = EXCLUDED.user_id OR (NOT identity_claims.confirmed "
+      "AND identity_claims.claimed_at < now() - interval '5 minutes') "
+      "RETURNING user_id",
+      kind, value, user_id.to_string());
+  return !claimed.empty();
+}
+
+domain::Error taken(const std::string& kind) {
+  return {domain::ErrorKind::conflict,
+          kind == "username" ? "username is already taken" : "email is already registered"};
+}
+
+}  // namespace
+
+domain::EventEnvelope new_envelope(std::string_view type, std::string key, std::string subject,
+                                   std::string payload, std::string correlation_id,
+                                   std::string actor) {
+  domain::EventEnvelope envelope;
+  envelope.id = infra::random_uuid().to_string();
+  envelope.type = type;
+  envelope.source = "/tidemark/api";
+  envelope.subject = std::move(subject);
+  envelope.time = domain::now_utc();
+  envelope.correlation_id = std::move(correlation_id);
+  envelope.actor = std::move(actor);
+  envelope.key = std::move(key);
+  envelope.payload = std::move(payload);
+  return envelope;
+}
+
+domain::Result<domain::EventEnvelope> prepare_registration(
+    pqxx::connection& connection, const infra::Keyring& keyring,
+    const domain::Registration& registration, const std::string& password_hash,
+    domain::Role role, const Uuid& user_id, const std::string& correlation_id) {
+  pqxx::work transaction(connection);
+  if (!claim_identity(transaction, "username", registration.username, user_id)) {
+    return taken("username");
+  }
+  if (registration.email && !claim_identity(transaction, "email", *registration.email, user_id)) {
+    return taken("email");
+  }
+  std::string data_key = keyring.create_user_key(transaction, user_id);
+  transaction.commit();
+  domain::PersonalData personal{registration.username, registration.email,
+                                registration.full_name, password_hash};
+  std::string sealed =
+      keyring.seal_for(data_key, user_id, domain::encode_personal_data(personal));
+  return new_envelope(domain::kUserRegisteredV1, user_id.to_string(),
+                      "users/" + user_id.to_string(),
+                      domain::encode_event(domain::UserRegistered{user_id, role, sealed}),
+                      correlation_id, user_id.to_string());
+}
+
+void release_registration(pqxx::connection& connection, const Uuid& user_id) {
+  pqxx::work transaction(connection);
+  transaction.exec_params("DELETE FROM identity_claims WHERE user_id = $1::uuid",
+                          user_id.to_string());
+  infra::Keyring::destroy_user_key(transaction, user_id);
+  transaction.commit();
+}
+
+domain::Result<domain::EventEnvelope> prepare_profile_update(
+    pqxx::connection& connection, const infra::Keyring& keyring, const Uuid& user_id,
+    const domain::ProfileChanges& changes, const std::optional<std::string>& password_hash,
+    const std::string& correlation_id, const std::string& actor) {
+  pqxx::work transaction(connection);
+  auto rows = transaction.exec_params(
+      "SELECT username, email, full_name, password_hash FROM users WHERE user_id = $1::uuid",
+      user_id.to_string());
+  auto key = keyring.user_key(transaction, user_id);
+  if (rows.empty() || !key) return domain::not_found("User not found");
+  const auto& row = rows[0];
+  domain::PersonalData personal{row[0].c_str(),
+                                row[1].is_null() ? std::nullopt
+                                                 : std::optional<std::string>(row[1].c_str()),
+                                row[2].is_null() ? std::nullopt
+                                                 : std::optional<std::string>(row[2].c_str()),
+                                row[3].c_str()};
+  // Claims for the new values now; the projector releases the old ones once applied.
+  if (changes.username && *changes.username != personal.username) {
+    // The same name in other letter case is still this user's claim, so it is taken again.
+    if (!claim_identity(transaction, "username", *changes.username, user_id)) {
+      return taken("username");
+    }
+    personal.username = *changes.username;
+  }
+  if (changes.email && changes.email != personal.email) {
+    if (!claim_identity(transaction, "email", *changes.email, user_id)) return taken("email");
+    personal.email = changes.email;
+  }
+  if (changes.full_name) personal.full_name = changes.full_name;
+  if (password_hash) personal.password_hash = *password_hash;
+  transaction.commit();
+  std::string sealed = keyring.seal_for(*key, user_id, domain::encode_personal_data(personal));
+  return new_envelope(domain::kUserProfileUpdatedV1, user_id.to_string(),
+                      "users/" + user_id.to_string(),
+                      domain::encode_event(domain::UserProfileUpdated{user_id, sealed}),
+                      correlation_id, actor);
+}
+
+}  // namespace tidemark::api

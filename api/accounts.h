@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+
+#include "domain/account.h"
+#include "domain/envelope.h"
+#include "domain/result.h"
+#include "infra/keyring.h"
+
+namespace tidemark::api {
+
+/// The command side of accounts, shared by the HTTP routes and `tidemark create-admin`.
+
+/// Claims the username (and email) for `user_id` and makes the user's data key, in one
+/// transaction, then returns the `user.registered` event to append, with the personal data
+/// sealed. A taken name or email is a `conflict` error naming it.
+domain::Result<domain::EventEnvelope> prepare_registration(
+    pqxx::connection& connection, const infra::Keyring& keyring,
+    const domain::Registration& registration, const std::string& password_hash,
+    domain::Role role, const domain::Uuid& user_id, const std::string& correlation_id);
+
+/// Undoes `prepare_registration` when its event never reached the log.
+void release_registration(pqxx::connection& connection, const domain::Uuid& user_id);
+
+/// Claims a changed username or email for the user and returns the `user.profile_updated`
+/// event with the whole new personal data sealed; `password_hash` replaces the old one when
+/// given. Not found when the user (or their key) is gone.
+domain::Result<domain::EventEnvelope> prepare_profile_update(
+    pqxx::connection& connection, const infra::Keyring& keyring, const domain::Uuid& user_id,
+    const domain::ProfileChanges& changes, const std::optional<std::string>& password_hash,
+    const std::string& correlation_id, const std::string& actor);
+
+/// An envelope for an event of the API's, with a fresh id and the time now.
+domain::EventEnvelope new_envelope(std::string_view type, std::string key, std::string subject,
+                                   std::string payload, std::string correlation_id,
+                                   std::string actor);
+
+}  // namespace tidemark::api
