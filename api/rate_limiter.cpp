@@ -18,7 +18,11 @@ std::optional<std::chrono::seconds> RateLimiter::blocked_for(const std::string& 
 void RateLimiter::record(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
-  if (windows_.size() > kPruneAbove) prune(now);
+  // A flood of distinct keys must not make every call scan the table: prune once a second.
+  if (windows_.size() > kPruneAbove && now - last_prune_ >= std::chrono::seconds(1)) {
+    prune(now);
+    last_prune_ = now;
+  }
   Window& window = windows_[key];
   if (window.count == 0 || now - window.start >= window_) window = {now, 0};
   ++window.count;

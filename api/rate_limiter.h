@@ -32,6 +32,7 @@ class RateLimiter {
   std::chrono::seconds window_;
   std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;
+  std::chrono::steady_clock::time_point last_prune_{};
 };
 
 }  // namespace tidemark::api

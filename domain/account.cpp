@@ -27,9 +27,21 @@ std::string lower_case(std::string text) {
   return text;
 }
 
+/// Characters, not bytes: the text is valid UTF-8 (checked when the JSON was parsed), so every
+/// byte that is not a continuation byte starts a character.
+std::size_t character_count(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; }));
+}
+
 bool has_control_characters(std::string_view text) {
   return std::any_of(text.begin(), text.end(),
                      [](unsigned char c) { return c < 0x20 || c == 0x7F; });
+}
+
+/// Which spelling of the full name a body used, for messages.
+std::string_view fields_named_full_name(const rapidjson::Value& body) {
+  return body.HasMember("fullname") ? "fullname" : "full_name";
 }
 
 /// Serialises an object written by `body`.
@@ -96,6 +108,7 @@ bool is_email_shaped(std::string_view text) {
   auto domain = text.substr(at + 1);
   auto dot = domain.rfind('.');
   return dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size() &&
+         domain.front() != '.' &&
          domain.find("..") == std::string_view::npos;
 }
 
@@ -111,7 +124,10 @@ Result<Registration> parse_registration(std::string_view body, std::size_t min_p
   auto password = fields.string("password", true, kMaxPasswordLength);
   if (auto error = fields.finish()) return *error;
   if (alias_error) return *alias_error;
-  if (full_name && name) return invalid("give either 'full_name' or 'name', not both");
+  if (full_name && name) {
+    return invalid("give either '" + std::string(fields_named_full_name(*document)) +
+                   "' or 'name', not both");
+  }
 
   Registration registration;
   if (email) {
@@ -120,7 +136,7 @@ Result<Registration> parse_registration(std::string_view body, std::size_t min_p
   }
   if (!username && !registration.email) return invalid("field 'username' or 'email' is required");
   registration.username = username ? *username : *registration.email;
-  if (registration.username.size() < kMinUsernameLength) {
+  if (character_count(registration.username) < kMinUsernameLength) {
     return invalid("field 'username' must be at least " + std::to_string(kMinUsernameLength) +
                    " characters");
   }
@@ -131,7 +147,7 @@ Result<Registration> parse_registration(std::string_view body, std::size_t min_p
   if (registration.full_name && has_control_characters(*registration.full_name)) {
     return invalid("field 'full_name' must not contain control characters");
   }
-  if (password->size() < min_password_length) {
+  if (character_count(*password) < min_password_length) {
     return invalid("field 'password' must be at least " + std::to_string(min_password_length) +
                    " characters");
   }
@@ -153,12 +169,15 @@ Result<ProfileChanges> parse_profile_changes(std::string_view body,
   changes.password = fields.string("password", false, kMaxPasswordLength);
   if (auto error = fields.finish()) return *error;
   if (alias_error) return *alias_error;
-  if (changes.full_name && name) return invalid("give either 'full_name' or 'name', not both");
+  if (changes.full_name && name) {
+    return invalid("give either '" + std::string(fields_named_full_name(*document)) +
+                   "' or 'name', not both");
+  }
   if (!changes.full_name) changes.full_name = name;
   if (!changes.username && !changes.email && !changes.full_name && !changes.password) {
     return invalid("give at least one of 'username', 'email', 'full_name', 'password'");
   }
-  if (changes.username && (changes.username->size() < kMinUsernameLength ||
+  if (changes.username && (character_count(*changes.username) < kMinUsernameLength ||
                            has_control_characters(*changes.username))) {
     return invalid("field 'username' must be at least " + std::to_string(kMinUsernameLength) +
                    " characters, without control characters");
@@ -170,7 +189,7 @@ Result<ProfileChanges> parse_profile_changes(std::string_view body,
   if (changes.full_name && has_control_characters(*changes.full_name)) {
     return invalid("field 'full_name' must not contain control characters");
   }
-  if (changes.password && changes.password->size() < min_password_length) {
+  if (changes.password && character_count(*changes.password) < min_password_length) {
     return invalid("field 'password' must be at least " + std::to_string(min_password_length) +
                    " characters");
   }

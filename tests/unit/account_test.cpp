@@ -726,3 +726,29 @@ TEST(AccountEvent, SessionRevokedDecodeRejectsBadPayloads) {
                          {"session.revoked: ", "unknown field 'by'"}));
   EXPECT_TRUE(fails_with(decode_session_revoked("{"), {"session.revoked", "not valid JSON"}));
 }
+
+TEST(ParseRegistration, PasswordAndUsernameMinimumsCountCharactersNotBytes) {
+  auto short_password = tidemark::domain::parse_registration(
+      R"({"username": "alice01", "password": "\u00e9\u00e9\u00e9\u00e9"})", 8);
+  ASSERT_FALSE(short_password.ok());
+  EXPECT_NE(short_password.error().message.find("at least 8"), std::string::npos);
+  auto short_name = tidemark::domain::parse_registration(
+      R"({"username": "\u00e9\u00e9\u00e9", "password": "s3cret-pass"})", 8);
+  ASSERT_FALSE(short_name.ok());
+  EXPECT_NE(short_name.error().message.find("at least 5"), std::string::npos);
+  EXPECT_TRUE(tidemark::domain::parse_registration(
+                  R"({"username": "\u00e9\u00e9\u00e9\u00e9\u00e9", "password": "s3cret-pass"})", 8)
+                  .ok());
+}
+
+TEST(IsEmailShaped, RejectsDomainStartingWithADot) {
+  EXPECT_FALSE(tidemark::domain::is_email_shaped("alice@.example.com"));
+}
+
+TEST(ParseRegistration, FullnameAndNameTogetherNamesBoth) {
+  auto both = tidemark::domain::parse_registration(
+      R"({"username": "alice01", "fullname": "A L", "name": "A L", "password": "s3cret-pass"})", 8);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("'fullname'"), std::string::npos) << both.error().message;
+  EXPECT_NE(both.error().message.find("'name'"), std::string::npos);
+}
