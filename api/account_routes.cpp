@@ -480,15 +480,17 @@ void update_profile(std::shared_ptr<ApiContext> context, const HttpRequest& requ
         *context, request, std::move(respond),
         [context, request, user_id, actor, shared_changes, password_hash](
             pqxx::connection& connection, Respond& respond) {
-          auto event = prepare_profile_update(connection, context->keyring, user_id,
-                                              *shared_changes, password_hash,
-                                              request.request_id, actor);
-          if (!event) {
-            respond(error_response(event.error()));
+          auto sealed = prepare_personal_update(connection, context->keyring, user_id,
+                                                *shared_changes, password_hash);
+          if (!sealed) {
+            respond(error_response(sealed.error()));
             return;
           }
-          append_user_change(context, request, std::move(respond), std::move(event).value(),
-                             user_id);
+          auto event = make_envelope(
+              request, domain::kUserProfileUpdatedV1, user_id.to_string(),
+              "users/" + user_id.to_string(),
+              domain::encode_event(domain::UserProfileUpdated{user_id, *sealed}), actor);
+          append_user_change(context, request, std::move(respond), std::move(event), user_id);
         });
   };
   if (!shared_changes->password) {
@@ -501,6 +503,67 @@ void update_profile(std::shared_ptr<ApiContext> context, const HttpRequest& requ
   bool queued = context->hasher.submit_hash(
       std::move(password), [apply, shared_respond](std::string password_hash) {
         apply(std::move(password_hash), std::move(*shared_respond));
+      });
+  if (!queued) (*shared_respond)(unavailable_response("the server is busy; retry shortly"));
+}
+
+/// Appends the token's mail and answers 202: the mailer delivers it.
+void mail_token(ApiContext& context, const HttpRequest& request, Respond respond,
+                pqxx::connection& connection, const Uuid& user_id, domain::TokenPurpose purpose,
+                HttpResponse answer) {
+  auto issued =
+      prepare_account_token(connection, context.keyring, user_id, purpose, request.request_id);
+  if (!issued) {
+    respond(purpose == domain::TokenPurpose::verify_email ? error_response(issued.error())
+                                                          : answer);
+    return;
+  }
+  append_events(context, {issued->event}, std::move(respond),
+                [answer](bool, Respond respond) { respond(answer); });
+}
+
+void reset_password(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                    Respond respond) {
+  auto reset = domain::parse_password_reset(request.body, context->auth.min_password_length);
+  if (!reset) {
+    respond(error_response(reset.error()));
+    return;
+  }
+  std::string token = reset->token;
+  auto shared_respond = std::make_shared<Respond>(std::move(respond));
+  bool queued = context->hasher.submit_hash(
+      reset->password, [context, request, token, shared_respond](std::string password_hash) {
+        with_database_then(
+            *context, request, std::move(*shared_respond),
+            [context, request, token, password_hash](pqxx::connection& connection,
+                                                     Respond& respond) {
+              auto user_id = redeem_account_token(connection, token,
+                                                  domain::TokenPurpose::reset_password);
+              if (!user_id) {
+                respond(error_response(user_id.error()));
+                return;
+              }
+              auto sealed = prepare_personal_update(connection, context->keyring, *user_id, {},
+                                                    password_hash);
+              if (!sealed) {
+                respond(error_response(sealed.error()));
+                return;
+              }
+              auto event = make_envelope(
+                  request, domain::kPasswordResetV1, user_id->to_string(),
+                  "users/" + user_id->to_string(),
+                  domain::encode_event(domain::PasswordReset{*user_id,
+                                                             infra::sha256_hex(token), *sealed}),
+                  user_id->to_string());
+              append_events(*context, {event}, std::move(respond),
+                            [](bool projected, Respond respond) {
+                              respond(projected
+                                          ? message_response(
+                                                200, "Password changed; every session ended")
+                                          : message_response(
+                                                202, "Accepted; the change is not yet visible"));
+                            });
+            });
       });
   if (!queued) (*shared_respond)(unavailable_response("the server is busy; retry shortly"));
 }
@@ -774,6 +837,78 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
                    append_user_change(context, request, std::move(respond), std::move(event),
                                       *target);
                  });
+  });
+  route("POST", "/auth/verify-email/request", [](auto context, auto& request, auto&,
+                                                 Respond respond) {
+    authenticate(context, request, std::move(respond),
+                 [context, request](pqxx::connection& connection, const Caller& caller,
+                                    Respond& respond) {
+                   mail_token(*context, request, std::move(respond), connection, caller.user_id,
+                              domain::TokenPurpose::verify_email,
+                              message_response(202, "A verification code is on its way"));
+                 });
+  });
+  route("POST", "/auth/verify-email", [](auto context, auto& request, auto&, Respond respond) {
+    auto token = domain::parse_token_request(request.body);
+    if (!token) {
+      respond(error_response(token.error()));
+      return;
+    }
+    with_database_then(
+        *context, request, std::move(respond),
+        [context, request, token = *token](pqxx::connection& connection, Respond& respond) {
+          auto user_id =
+              redeem_account_token(connection, token, domain::TokenPurpose::verify_email);
+          if (!user_id) {
+            respond(error_response(user_id.error()));
+            return;
+          }
+          auto event = make_envelope(
+              request, domain::kEmailVerifiedV1, user_id->to_string(),
+              "users/" + user_id->to_string(),
+              domain::encode_event(domain::EmailVerified{*user_id, infra::sha256_hex(token)}),
+              user_id->to_string());
+          append_events(*context, {event}, std::move(respond), [](bool, Respond respond) {
+            respond(message_response(200, "Email verified"));
+          });
+        });
+  });
+  route("POST", "/auth/password-reset/request", [](auto context, auto& request, auto&,
+                                                   Respond respond) {
+    std::string address_key = "reset:" + request.remote_address;
+    if (auto wait = context->login_attempts_per_address.blocked_for(address_key)) {
+      respond(too_many_requests(*wait, "reset requests from this address"));
+      return;
+    }
+    auto email = domain::parse_email_request(request.body);
+    if (!email) {
+      respond(error_response(email.error()));
+      return;
+    }
+    context->login_attempts_per_address.record(address_key);
+    with_database_then(*context, request, std::move(respond),
+                       [context, request, email = *email](pqxx::connection& connection,
+                                                          Respond& respond) {
+                         // The same answer whether or not the address is registered.
+                         HttpResponse answer = message_response(
+                             202, "If the address is registered, a reset code is on its way");
+                         std::optional<Uuid> user_id;
+                         {
+                           pqxx::nontransaction read(connection);
+                           auto rows = read.exec_params(
+                               "SELECT user_id::text FROM users WHERE email = $1", email);
+                           if (!rows.empty()) user_id = Uuid::parse(rows[0][0].c_str());
+                         }
+                         if (!user_id) {
+                           respond(answer);
+                           return;
+                         }
+                         mail_token(*context, request, std::move(respond), connection, *user_id,
+                                    domain::TokenPurpose::reset_password, answer);
+                       });
+  });
+  route("POST", "/auth/password-reset", [](auto context, auto& request, auto&, Respond respond) {
+    reset_password(context, request, std::move(respond));
   });
   route("DELETE", "/user/delete", [](auto context, auto& request, auto&, Respond respond) {
     authenticate(context, request, std::move(respond),

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "infra/cipher.h"
 #include "infra/ids.h"
 
 namespace tidemark::api {
@@ -77,10 +78,9 @@ void release_registration(pqxx::connection& connection, const Uuid& user_id) {
   transaction.commit();
 }
 
-domain::Result<domain::EventEnvelope> prepare_profile_update(
+domain::Result<std::string> prepare_personal_update(
     pqxx::connection& connection, const infra::Keyring& keyring, const Uuid& user_id,
-    const domain::ProfileChanges& changes, const std::optional<std::string>& password_hash,
-    const std::string& correlation_id, const std::string& actor) {
+    const domain::ProfileChanges& changes, const std::optional<std::string>& password_hash) {
   pqxx::work transaction(connection);
   auto rows = transaction.exec_params(
       "SELECT username, email, full_name, password_hash FROM users WHERE user_id = $1::uuid",
@@ -109,11 +109,58 @@ domain::Result<domain::EventEnvelope> prepare_profile_update(
   if (changes.full_name) personal.full_name = changes.full_name;
   if (password_hash) personal.password_hash = *password_hash;
   transaction.commit();
-  std::string sealed = keyring.seal_for(*key, user_id, domain::encode_personal_data(personal));
-  return new_envelope(domain::kUserProfileUpdatedV1, user_id.to_string(),
-                      "users/" + user_id.to_string(),
-                      domain::encode_event(domain::UserProfileUpdated{user_id, sealed}),
-                      correlation_id, actor);
+  return keyring.seal_for(*key, user_id, domain::encode_personal_data(personal));
+}
+
+domain::Result<IssuedAccountToken> prepare_account_token(pqxx::connection& connection,
+                                                         const infra::Keyring& keyring,
+                                                         const Uuid& user_id,
+                                                         domain::TokenPurpose purpose,
+                                                         const std::string& correlation_id) {
+  pqxx::work transaction(connection);
+  auto rows = transaction.exec_params("SELECT email FROM users WHERE user_id = $1::uuid",
+                                      user_id.to_string());
+  auto key = keyring.user_key(transaction, user_id);
+  transaction.commit();
+  if (rows.empty() || !key) return domain::not_found("User not found");
+  if (rows[0][0].is_null()) return domain::invalid("the account has no email address");
+  bool verify = purpose == domain::TokenPurpose::verify_email;
+  // Reset tokens open an account, so they live an hour; verification a day.
+  auto lifetime = verify ? std::chrono::hours(24) : std::chrono::hours(1);
+  std::string token = infra::random_token(32);
+  domain::Mail mail{rows[0][0].c_str(),
+                    verify ? "Verify your email address" : "Reset your password",
+                    std::string(verify ? "Your email verification code is: "
+                                       : "Your password reset code is: ") +
+                        token + "\nIt is valid for " + (verify ? "24 hours" : "1 hour") +
+                        " and can be used once."};
+  domain::AccountTokenIssued issued{
+      user_id, purpose, infra::sha256_hex(token),
+      domain::now_utc() + std::chrono::duration_cast<std::chrono::microseconds>(lifetime),
+      keyring.seal_for(*key, user_id, domain::encode_mail(mail))};
+  return IssuedAccountToken{
+      token, new_envelope(domain::kAccountTokenIssuedV1, user_id.to_string(),
+                          "users/" + user_id.to_string(), domain::encode_event(issued),
+                          correlation_id, user_id.to_string())};
+}
+
+domain::Result<Uuid> redeem_account_token(pqxx::connection& connection, const std::string& token,
+                                          domain::TokenPurpose purpose) {
+  const domain::Error refused =
+      domain::invalid("the token is not valid: unknown, expired or already used");
+  std::string token_hash = infra::sha256_hex(token);
+  pqxx::work transaction(connection);
+  auto rows = transaction.exec_params(
+      "SELECT user_id::text FROM account_tokens WHERE token_hash = $1 AND purpose = $2 "
+      "AND used_at IS NULL AND expires_at > now()",
+      token_hash, std::string(domain::purpose_name(purpose)));
+  if (rows.empty()) return refused;
+  auto first = transaction.exec_params(
+      "INSERT INTO token_redemptions (token_hash) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1",
+      token_hash);
+  if (first.empty()) return refused;
+  transaction.commit();
+  return *Uuid::parse(rows[0][0].c_str());
 }
 
 }  // namespace tidemark::api

@@ -24,13 +24,32 @@ domain::Result<domain::EventEnvelope> prepare_registration(
 /// Undoes `prepare_registration` when its event never reached the log.
 void release_registration(pqxx::connection& connection, const domain::Uuid& user_id);
 
-/// Claims a changed username or email for the user and returns the `user.profile_updated`
-/// event with the whole new personal data sealed; `password_hash` replaces the old one when
-/// given. Not found when the user (or their key) is gone.
-domain::Result<domain::EventEnvelope> prepare_profile_update(
-    pqxx::connection& connection, const infra::Keyring& keyring, const domain::Uuid& user_id,
-    const domain::ProfileChanges& changes, const std::optional<std::string>& password_hash,
-    const std::string& correlation_id, const std::string& actor);
+/// Claims a changed username or email for the user and returns the whole new personal data,
+/// sealed with the user's key, for `user.profile_updated` or `user.password_reset`;
+/// `password_hash` replaces the old one when given. Not found when the user (or key) is gone.
+domain::Result<std::string> prepare_personal_update(pqxx::connection& connection,
+                                                    const infra::Keyring& keyring,
+                                                    const domain::Uuid& user_id,
+                                                    const domain::ProfileChanges& changes,
+                                                    const std::optional<std::string>& password_hash);
+
+/// A single-use token and the `user.token_issued` event that mails it (sealed).
+struct IssuedAccountToken {
+  std::string token;
+  domain::EventEnvelope event;
+};
+/// Not found when the user, their key or (to mail anything) their email is missing.
+domain::Result<IssuedAccountToken> prepare_account_token(pqxx::connection& connection,
+                                                         const infra::Keyring& keyring,
+                                                         const domain::Uuid& user_id,
+                                                         domain::TokenPurpose purpose,
+                                                         const std::string& correlation_id);
+
+/// Redeems a token once and returns whose it is; an `invalid` error when it is unknown, for
+/// another purpose, expired or used (all alike, so nothing is learnt from the answer).
+domain::Result<domain::Uuid> redeem_account_token(pqxx::connection& connection,
+                                                  const std::string& token,
+                                                  domain::TokenPurpose purpose);
 
 /// An envelope for an event of the API's, with a fresh id and the time now.
 domain::EventEnvelope new_envelope(std::string_view type, std::string key, std::string subject,

@@ -16,9 +16,10 @@ Tidemark: an event-sourced backend for machine-learning mobile apps.
 Roles:
   api        serve the HTTP API
   projector  apply the event log to the PostgreSQL read models
+  mailer     deliver verification and password-reset mail (to an outbox file)
   inference  run models on submitted recordings (arrives with the inference issue)
   broker     serve an embedded Kafka-protocol broker on loopback, for development and tests
-  dev        the whole stack in one process: local PostgreSQL, broker, projector, API
+  dev        the whole stack in one process: local PostgreSQL, broker, projector, mailer, API
 
 Administration:
   migrate    apply (up), revert (down [VERSION]) or list (status) schema migrations
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   const std::pair<const char*, Role> roles[] = {
       {"api", tidemark::app::run_api},
       {"projector", tidemark::app::run_projector},
+      {"mailer", tidemark::app::run_mailer},
       {"inference", tidemark::app::run_inference},
       {"broker", tidemark::app::run_broker},
       {"dev", tidemark::app::run_dev},

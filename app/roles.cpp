@@ -32,6 +32,7 @@
 #include "infra/password_hasher.h"
 #include "projections/migrations.h"
 #include "projections/read_models.h"
+#include "workers/mailer.h"
 #include "workers/projector.h"
 
 namespace tidemark::app {
@@ -224,18 +225,43 @@ class ApiRole {
   std::unique_ptr<api::HttpServer> server_;
 };
 
-/// A projector on its own thread.
+/// A projector (read models, or the mailer) on its own thread.
 class ProjectorRole {
  public:
-  ProjectorRole(const Settings& settings, const std::string& url, const std::string& bootstrap,
-                bool create_secrets)
-      : projector_(workers::Projector::Options{
-            url, bootstrap, settings.events_topic, settings.dead_letter_topic,
-            settings.projector_group, static_cast<std::size_t>(settings.projector_batch_size),
-            load_secret(settings, settings.master_key, kMasterKeyFile, "master_key",
-                        create_secrets)}) {
-    thread_ = std::thread([this] { projector_.run(stopping_); });
+  /// The read models, from the events topic into PostgreSQL.
+  static std::unique_ptr<ProjectorRole> read_models(const Settings& settings,
+                                                    const std::string& url,
+                                                    const std::string& bootstrap,
+                                                    bool create_secrets) {
+    auto role = std::unique_ptr<ProjectorRole>(new ProjectorRole(settings, create_secrets));
+    const infra::Keyring& keyring = role->keyring_;
+    role->start({url, bootstrap, settings.events_topic, settings.dead_letter_topic,
+                 settings.projector_group,
+                 static_cast<std::size_t>(settings.projector_batch_size),
+                 projections::kReadModelsProjection,
+                 [&keyring](pqxx::dbtransaction& transaction,
+                            const domain::EventEnvelope& envelope, domain::Position position) {
+                   projections::apply_event(transaction, envelope, position, keyring);
+                 }});
+    return role;
   }
+
+  /// The mailer: delivers the mail account events carry, to the outbox file.
+  static std::unique_ptr<ProjectorRole> mailer(const Settings& settings, const std::string& url,
+                                               const std::string& bootstrap,
+                                               bool create_secrets) {
+    auto role = std::unique_ptr<ProjectorRole>(new ProjectorRole(settings, create_secrets));
+    fs::path outbox = settings.mail_outbox.empty()
+                          ? fs::path(settings.data_dir) / "outbox.jsonl"
+                          : fs::path(settings.mail_outbox);
+    role->sender_ = std::make_unique<workers::OutboxFileSender>(outbox);
+    role->start({url, bootstrap, settings.events_topic, "", settings.mailer_group,
+                 static_cast<std::size_t>(settings.projector_batch_size),
+                 workers::kMailerProjection, workers::mail_applier(role->keyring_, *role->sender_)});
+    infra::log_info("mailer writing to the outbox file", {{"path", outbox.string()}});
+    return role;
+  }
+
   ~ProjectorRole() { stop(); }
 
   void stop() {
@@ -244,8 +270,19 @@ class ProjectorRole {
   }
 
  private:
+  ProjectorRole(const Settings& settings, bool create_secrets)
+      : keyring_(load_secret(settings, settings.master_key, kMasterKeyFile, "master_key",
+                             create_secrets)) {}
+
+  void start(workers::Projector::Options options) {
+    projector_ = std::make_unique<workers::Projector>(std::move(options));
+    thread_ = std::thread([this] { projector_->run(stopping_); });
+  }
+
   std::atomic<bool> stopping_{false};
-  workers::Projector projector_;
+  infra::Keyring keyring_;
+  std::unique_ptr<workers::MailSender> sender_;
+  std::unique_ptr<workers::Projector> projector_;
   std::thread thread_;
 };
 
@@ -296,10 +333,26 @@ int run_projector(const std::vector<std::string>& arguments, const char* const* 
                                  arguments, environment, exit_code);
   if (!settings) return exit_code;
   return guarded("projector", [&] {
-    ProjectorRole projector(*settings, database_url(*settings), bootstrap_servers(*settings),
-                            false);
+    auto projector = ProjectorRole::read_models(*settings, database_url(*settings),
+                                                bootstrap_servers(*settings), false);
     wait_for_stop_signal();
-    projector.stop();
+    projector->stop();
+    return 0;
+  });
+}
+
+int run_mailer(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(infra::mailer_schema(), "mailer",
+                                 "Deliver the mail that account events carry (verification and "
+                                 "password-reset codes), each once, to the outbox file.",
+                                 arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("mailer", [&] {
+    auto mailer = ProjectorRole::mailer(*settings, database_url(*settings),
+                                        bootstrap_servers(*settings), false);
+    wait_for_stop_signal();
+    mailer->stop();
     return 0;
   });
 }
@@ -375,7 +428,8 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
       infra::log_info("embedded broker started", {{"bootstrap", bootstrap}});
     }
     apply_migrations(url);
-    ProjectorRole projector(*settings, url, bootstrap, true);
+    auto projector = ProjectorRole::read_models(*settings, url, bootstrap, true);
+    auto mailer = ProjectorRole::mailer(*settings, url, bootstrap, true);
     ApiRole api(*settings, url, bootstrap, true);
     std::uint16_t port = api.start();
     std::cout << "Tidemark is running: http://" << settings->http_host << ":" << port << "/\n"
@@ -384,7 +438,8 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
               << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
     api.stop();
-    projector.stop();
+    projector->stop();
+    mailer->stop();
     if (broker) fs::remove(fs::path(settings->data_dir) / kBrokerAddressFile);
     if (postgres) {
       postgres->stop();
@@ -499,7 +554,7 @@ int run_config(const std::vector<std::string>& arguments, const char* const* env
     return arguments.empty() ? 2 : 0;
   }
   const std::pair<const char*, SettingsSchema (*)()> schemas[] = {
-      {"api", infra::api_schema},       {"projector", infra::projector_schema},
+      {"api", infra::api_schema},       {"projector", infra::projector_schema}, {"mailer", infra::mailer_schema},
       {"inference", infra::inference_schema}, {"broker", infra::broker_schema},
       {"dev", infra::dev_schema},       {"migrate", infra::migrate_schema},
       {"create-admin", infra::create_admin_schema}};

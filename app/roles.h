@@ -9,6 +9,7 @@ namespace tidemark::app {
 /// process exit code. Configuration errors are reported on stderr with exit code 2.
 int run_api(const std::vector<std::string>& arguments, const char* const* environment);
 int run_projector(const std::vector<std::string>& arguments, const char* const* environment);
+int run_mailer(const std::vector<std::string>& arguments, const char* const* environment);
 int run_inference(const std::vector<std::string>& arguments, const char* const* environment);
 int run_broker(const std::vector<std::string>& arguments, const char* const* environment);
 int run_dev(const std::vector<std::string>& arguments, const char* const* environment);

@@ -207,6 +207,67 @@ Result<Role> parse_role_request(std::string_view body) {
   return *parsed;
 }
 
+std::string_view purpose_name(TokenPurpose purpose) {
+  return purpose == TokenPurpose::verify_email ? "verify_email" : "reset_password";
+}
+
+std::optional<TokenPurpose> parse_purpose(std::string_view name) {
+  for (auto purpose : {TokenPurpose::verify_email, TokenPurpose::reset_password}) {
+    if (purpose_name(purpose) == name) return purpose;
+  }
+  return std::nullopt;
+}
+
+std::string encode_mail(const Mail& mail) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "to", mail.to);
+    field(writer, "subject", mail.subject);
+    field(writer, "body", mail.body);
+  });
+}
+
+Result<Mail> decode_mail(std::string_view json) {
+  return decode<Mail>(json, "mail", [](JsonFieldReader& fields) {
+    return Mail{fields.string("to", true, kMaxEmailLength).value_or(""),
+                fields.string("subject", true, 256).value_or(""),
+                fields.string("body", true, 16 * 1024).value_or("")};
+  });
+}
+
+Result<std::string> parse_token_request(std::string_view body) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto token = fields.string("token", true, 256);
+  if (auto error = fields.finish()) return *error;
+  return *token;
+}
+
+Result<PasswordResetRequest> parse_password_reset(std::string_view body,
+                                                  std::size_t min_password_length) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto token = fields.string("token", true, 256);
+  auto password = fields.string("password", true, kMaxPasswordLength);
+  if (auto error = fields.finish()) return *error;
+  if (character_count(*password) < min_password_length) {
+    return invalid("field 'password' must be at least " + std::to_string(min_password_length) +
+                   " characters");
+  }
+  return PasswordResetRequest{*token, *password};
+}
+
+Result<std::string> parse_email_request(std::string_view body) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto email = fields.string("email", true, kMaxEmailLength);
+  if (auto error = fields.finish()) return *error;
+  if (!is_email_shaped(*email)) return invalid("field 'email' must be an email address");
+  return lower_case(*email);
+}
+
 Result<LoginRequest> parse_login_request(std::string_view body) {
   auto document = parse_json_object(body, "request body");
   if (!document) return document.error();
@@ -295,6 +356,31 @@ std::string encode_event(const UserRoleChanged& event) {
   });
 }
 
+std::string encode_event(const AccountTokenIssued& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "purpose", purpose_name(event.purpose));
+    field(writer, "token_hash", event.token_hash);
+    field(writer, "expires_at", format_timestamp(event.expires_at));
+    field(writer, "mail", event.sealed_mail);
+  });
+}
+
+std::string encode_event(const EmailVerified& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "token_hash", event.token_hash);
+  });
+}
+
+std::string encode_event(const PasswordReset& event) {
+  return json_object([&](JsonWriter& writer) {
+    field(writer, "user_id", event.user_id.to_string());
+    field(writer, "token_hash", event.token_hash);
+    field(writer, "personal_data", event.sealed_personal_data);
+  });
+}
+
 std::string encode_event(const SessionStarted& event) {
   return json_object([&](JsonWriter& writer) {
     field(writer, "session_id", event.session_id.to_string());
@@ -368,6 +454,40 @@ Result<UserRoleChanged> decode_user_role_changed(std::string_view payload) {
   });
   if (result && role_error) return *role_error;
   return result;
+}
+
+Result<AccountTokenIssued> decode_account_token_issued(std::string_view payload) {
+  std::optional<Error> purpose_error;
+  auto result = decode<AccountTokenIssued>(payload, "user.token_issued", [&](JsonFieldReader& fields) {
+    AccountTokenIssued event{fields.uuid("user_id", true).value_or(kNilUuid),
+                             TokenPurpose::verify_email, {}, {}, {}};
+    if (auto purpose = fields.string("purpose", true, 32)) {
+      auto parsed = parse_purpose(*purpose);
+      if (!parsed) purpose_error = invalid("user.token_issued: unknown purpose '" + *purpose + "'");
+      event.purpose = parsed.value_or(TokenPurpose::verify_email);
+    }
+    event.token_hash = fields.string("token_hash", true, 128).value_or("");
+    event.expires_at = fields.timestamp("expires_at", true).value_or(Timestamp{});
+    event.sealed_mail = fields.string("mail", true, 64 * 1024).value_or("");
+    return event;
+  });
+  if (result && purpose_error) return *purpose_error;
+  return result;
+}
+
+Result<EmailVerified> decode_email_verified(std::string_view payload) {
+  return decode<EmailVerified>(payload, "user.email_verified", [](JsonFieldReader& fields) {
+    return EmailVerified{fields.uuid("user_id", true).value_or(kNilUuid),
+                         fields.string("token_hash", true, 128).value_or("")};
+  });
+}
+
+Result<PasswordReset> decode_password_reset(std::string_view payload) {
+  return decode<PasswordReset>(payload, "user.password_reset", [](JsonFieldReader& fields) {
+    return PasswordReset{fields.uuid("user_id", true).value_or(kNilUuid),
+                         fields.string("token_hash", true, 128).value_or(""),
+                         fields.string("personal_data", true, 64 * 1024).value_or("")};
+  });
 }
 
 Result<SessionStarted> decode_session_started(std::string_view payload) {

@@ -80,6 +80,9 @@ inline constexpr std::string_view kUserRegisteredV1 = "tidemark.user.registered.
 inline constexpr std::string_view kUserDeletedV1 = "tidemark.user.deleted.v1";
 inline constexpr std::string_view kUserProfileUpdatedV1 = "tidemark.user.profile_updated.v1";
 inline constexpr std::string_view kUserRoleChangedV1 = "tidemark.user.role_changed.v1";
+inline constexpr std::string_view kAccountTokenIssuedV1 = "tidemark.user.token_issued.v1";
+inline constexpr std::string_view kEmailVerifiedV1 = "tidemark.user.email_verified.v1";
+inline constexpr std::string_view kPasswordResetV1 = "tidemark.user.password_reset.v1";
 inline constexpr std::string_view kSessionStartedV1 = "tidemark.session.started.v1";
 inline constexpr std::string_view kSessionRefreshedV1 = "tidemark.session.refreshed.v1";
 inline constexpr std::string_view kSessionRevokedV1 = "tidemark.session.revoked.v1";
@@ -102,6 +105,51 @@ struct UserRoleChanged {
   Uuid user_id;
   Role role = Role::user;
 };
+/// What a single-use token is for.
+enum class TokenPurpose { verify_email, reset_password };
+std::string_view purpose_name(TokenPurpose purpose);
+std::optional<TokenPurpose> parse_purpose(std::string_view name);
+
+/// A single-use token was made and mailed. Only its SHA-256 is in clear; the mail (recipient and
+/// token) is sealed with the user's key for the mailer, so deletion shreds it too.
+struct AccountTokenIssued {
+  Uuid user_id;
+  TokenPurpose purpose = TokenPurpose::verify_email;
+  std::string token_hash;
+  Timestamp expires_at;
+  std::string sealed_mail;
+};
+struct EmailVerified {
+  Uuid user_id;
+  std::string token_hash;
+};
+/// A new password through a reset token: the whole personal data sealed again, as in
+/// UserProfileUpdated; the user's sessions end with it.
+struct PasswordReset {
+  Uuid user_id;
+  std::string token_hash;
+  std::string sealed_personal_data;
+};
+
+/// A mail to send, as sealed inside AccountTokenIssued.
+struct Mail {
+  std::string to;
+  std::string subject;
+  std::string body;
+};
+std::string encode_mail(const Mail& mail);
+Result<Mail> decode_mail(std::string_view json);
+
+/// `{"token": …}` and `{"token": …, "password": …}`, and seed 004's `{"email": …}`.
+Result<std::string> parse_token_request(std::string_view body);
+struct PasswordResetRequest {
+  std::string token;
+  std::string password;
+};
+Result<PasswordResetRequest> parse_password_reset(std::string_view body,
+                                                  std::size_t min_password_length);
+Result<std::string> parse_email_request(std::string_view body);
+
 /// A session is one login: its refresh token rotates; only the SHA-256 of a token is logged.
 struct SessionStarted {
   Uuid session_id;
@@ -125,6 +173,9 @@ std::string encode_event(const UserRegistered& event);
 std::string encode_event(const UserDeleted& event);
 std::string encode_event(const UserProfileUpdated& event);
 std::string encode_event(const UserRoleChanged& event);
+std::string encode_event(const AccountTokenIssued& event);
+std::string encode_event(const EmailVerified& event);
+std::string encode_event(const PasswordReset& event);
 std::string encode_event(const SessionStarted& event);
 std::string encode_event(const SessionRefreshed& event);
 std::string encode_event(const SessionRevoked& event);
@@ -132,6 +183,9 @@ Result<UserRegistered> decode_user_registered(std::string_view payload);
 Result<UserDeleted> decode_user_deleted(std::string_view payload);
 Result<UserProfileUpdated> decode_user_profile_updated(std::string_view payload);
 Result<UserRoleChanged> decode_user_role_changed(std::string_view payload);
+Result<AccountTokenIssued> decode_account_token_issued(std::string_view payload);
+Result<EmailVerified> decode_email_verified(std::string_view payload);
+Result<PasswordReset> decode_password_reset(std::string_view payload);
 Result<SessionStarted> decode_session_started(std::string_view payload);
 Result<SessionRefreshed> decode_session_refreshed(std::string_view payload);
 Result<SessionRevoked> decode_session_revoked(std::string_view payload);

@@ -10,9 +10,9 @@ namespace {
 
 class NotificationReceiver : public pqxx::notification_receiver {
  public:
-  NotificationReceiver(pqxx::connection& connection,
+  NotificationReceiver(pqxx::connection& connection, const std::string& channel,
                        std::function<void(std::int32_t, std::int64_t)> on_commit)
-      : pqxx::notification_receiver(connection, kProjectionChannel),
+      : pqxx::notification_receiver(connection, channel),
         on_commit_(std::move(on_commit)) {}
 
   void operator()(const std::string& payload, int) override {
@@ -101,7 +101,8 @@ void CheckpointWatcher::run() {
   while (!stopping_) {
     try {
       auto connection = connect(database_url_);
-      NotificationReceiver receiver(*connection, [this](std::int32_t partition,
+      NotificationReceiver receiver(*connection, projection_channel(projection_),
+                                    [this](std::int32_t partition,
                                                         std::int64_t next_offset) {
         advance(partition, next_offset);
       });

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -14,9 +15,11 @@
 
 namespace tidemark::infra {
 
-/// The NOTIFY channel on which the projector announces `PARTITION:NEXT_OFFSET` when it
-/// commits, and the table that holds those positions.
-inline constexpr const char* kProjectionChannel = "tidemark_projection";
+/// The NOTIFY channel on which a projection announces `PARTITION:NEXT_OFFSET` when it commits:
+/// one per projection, so the API hears only the read models' progress.
+inline std::string projection_channel(std::string_view projection) {
+  return "tidemark_" + std::string(projection);
+}
 
 /// Tells the API when the read models contain an event: it LISTENs for the projector's
 /// commits (no polling) and keeps, per partition, the next offset the projection will apply.

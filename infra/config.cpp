@@ -266,6 +266,14 @@ void add_accounts(SettingsSchema& schema) {
                  1000000, "registrations per client address per window before 429");
 }
 
+void add_mailer(SettingsSchema& schema) {
+  schema.text("mail_outbox", &Settings::mail_outbox, "",
+              "file the mailer appends each mail to as a JSON line; empty means "
+              "DATA_DIR/outbox.jsonl");
+  schema.text("mailer_group", &Settings::mailer_group, "tidemark-mailer",
+              "consumer group the mailers share");
+}
+
 void add_projector(SettingsSchema& schema) {
   schema.text("projector_group", &Settings::projector_group, "tidemark-projector",
               "consumer group the projectors share");
@@ -321,6 +329,18 @@ SettingsSchema inference_schema() {
   return schema;
 }
 
+SettingsSchema mailer_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_master_key(schema);
+  add_mailer(schema);
+  schema.integer("projector_batch_size", &Settings::projector_batch_size, 500, 1, 100000,
+                 "most events handled in one PostgreSQL transaction");
+  return schema;
+}
+
 SettingsSchema create_admin_schema() {
   SettingsSchema schema;
   add_common(schema);
@@ -350,6 +370,7 @@ SettingsSchema dev_schema() {
   add_projector(schema);
   add_master_key(schema);
   add_accounts(schema);
+  add_mailer(schema);
   return schema;
 }
 

@@ -57,6 +57,8 @@ struct Settings {
   std::int64_t login_failures_per_account = 0;
   std::int64_t login_attempts_per_address = 0;
   std::int64_t registrations_per_address = 0;
+  std::string mail_outbox;
+  std::string mailer_group;
   // `tidemark create-admin`.
   std::string username;
   std::string email;
@@ -113,6 +115,7 @@ SettingsSchema projector_schema();
 SettingsSchema inference_schema();
 SettingsSchema dev_schema();
 SettingsSchema create_admin_schema();
+SettingsSchema mailer_schema();
 
 /// Masks the password of a `postgresql://user:password@host/db` URL for logs and `--help`.
 std::string mask_url_password(std::string_view url);

@@ -66,6 +66,46 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
                           user_id);
 }
 
+void apply(pqxx::dbtransaction& transaction, const AccountTokenIssued& event) {
+  // Tokens of a deleted user are not kept.
+  transaction.exec_params(
+      "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) "
+      "SELECT $1, $2::uuid, $3, $4::timestamptz "
+      "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
+      "ON CONFLICT (token_hash) DO NOTHING",
+      event.token_hash, event.user_id.to_string(), std::string(purpose_name(event.purpose)),
+      format_timestamp(event.expires_at));
+}
+
+void mark_token_used(pqxx::dbtransaction& transaction, const std::string& token_hash,
+                     const EventEnvelope& envelope) {
+  transaction.exec_params(
+      "UPDATE account_tokens SET used_at = $2::timestamptz WHERE token_hash = $1 "
+      "AND used_at IS NULL",
+      token_hash, format_timestamp(envelope.time));
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const EmailVerified& event) {
+  transaction.exec_params(
+      "UPDATE users SET email_verified_at = coalesce(email_verified_at, $2::timestamptz) "
+      "WHERE user_id = $1::uuid",
+      event.user_id.to_string(), format_timestamp(envelope.time));
+  mark_token_used(transaction, event.token_hash, envelope);
+}
+
+void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
+           const PasswordReset& event, const infra::Keyring& keyring) {
+  apply(transaction, envelope, UserProfileUpdated{event.user_id, event.sealed_personal_data},
+        keyring);
+  mark_token_used(transaction, event.token_hash, envelope);
+  // Whoever knew the old password is logged out with it.
+  transaction.exec_params(
+      "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = 'password_reset' "
+      "WHERE user_id = $1::uuid AND revoked_at IS NULL",
+      event.user_id.to_string(), format_timestamp(envelope.time));
+}
+
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const UserRoleChanged& event) {
   transaction.exec_params(
@@ -79,6 +119,7 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
   for (const char* statement : {"DELETE FROM sessions WHERE user_id = $1::uuid",
                                 "DELETE FROM users WHERE user_id = $1::uuid",
                                 "DELETE FROM identity_claims WHERE user_id = $1::uuid",
+                                "DELETE FROM account_tokens WHERE user_id = $1::uuid",
                                 "DELETE FROM event_log WHERE user_id = $1"}) {
     transaction.exec_params(statement, user_id);
   }
@@ -125,6 +166,12 @@ bool apply_account_event(pqxx::dbtransaction& transaction, const EventEnvelope& 
     apply(transaction, envelope, decoded(decode_user_registered(envelope.payload)), keyring);
   } else if (type == kUserProfileUpdatedV1) {
     apply(transaction, envelope, decoded(decode_user_profile_updated(envelope.payload)), keyring);
+  } else if (type == kAccountTokenIssuedV1) {
+    apply(transaction, decoded(decode_account_token_issued(envelope.payload)));
+  } else if (type == kEmailVerifiedV1) {
+    apply(transaction, envelope, decoded(decode_email_verified(envelope.payload)));
+  } else if (type == kPasswordResetV1) {
+    apply(transaction, envelope, decoded(decode_password_reset(envelope.payload)), keyring);
   } else if (type == kUserRoleChangedV1) {
     apply(transaction, envelope, decoded(decode_user_role_changed(envelope.payload)));
   } else if (type == kUserDeletedV1) {

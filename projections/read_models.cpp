@@ -78,7 +78,7 @@ void store_offset(pqxx::dbtransaction& transaction, const std::string& projectio
       "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
       "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
       projection, topic, partition, next_offset);
-  transaction.exec_params("SELECT pg_notify($1, $2)", infra::kProjectionChannel,
+  transaction.exec_params("SELECT pg_notify($1, $2)", infra::projection_channel(projection),
                           domain::Position{partition, next_offset}.to_token());
 }
 

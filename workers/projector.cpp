@@ -12,7 +12,6 @@
 namespace tidemark::workers {
 namespace {
 
-using projections::kReadModelsProjection;
 
 /// A record's place in the log, for log lines and dead-letter headers.
 std::string describe(const infra::ConsumedRecord& record) {
@@ -22,8 +21,7 @@ std::string describe(const infra::ConsumedRecord& record) {
 
 }  // namespace
 
-Projector::Projector(Options options)
-    : options_(std::move(options)), keyring_(options_.master_key) {
+Projector::Projector(Options options) : options_(std::move(options)) {
   dead_letters_ = std::make_unique<infra::EventProducer>(infra::EventProducer::Options{
       options_.bootstrap_servers, "tidemark-projector", 30000});
 }
@@ -36,6 +34,11 @@ pqxx::connection& Projector::connection() {
 }
 
 void Projector::dead_letter(const infra::ConsumedRecord& record, const std::string& reason) {
+  if (options_.dead_letter_topic.empty()) {
+    // This projection only reads what another one owns; that one dead-letters the record.
+    infra::log_warning("record skipped", {{"record", describe(record)}, {"reason", reason}});
+    return;
+  }
   domain::Headers headers = record.headers;
   headers.emplace_back(domain::header::kDeadLetterReason, reason);
   headers.emplace_back("tidemark_dlq_source", describe(record));
@@ -58,7 +61,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
 
   pqxx::work transaction(connection());
   auto next_offsets =
-      projections::lock_offsets(transaction, kReadModelsProjection, options_.topic, partitions);
+      projections::lock_offsets(transaction, options_.projection, options_.topic, partitions);
   for (const auto& record : batch) {
     auto& next_offset = next_offsets[record.partition];
     if (record.offset < next_offset) continue;  // already applied
@@ -69,7 +72,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
       if (isolate_records) {
         pqxx::subtransaction savepoint(transaction, "record");
         try {
-          projections::apply_event(savepoint, *envelope, position, keyring_);
+          options_.applier(savepoint, *envelope, position);
           savepoint.commit();
         } catch (const pqxx::sql_error& error) {
           if (infra::is_connection_failure(std::current_exception())) throw;
@@ -77,7 +80,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
           throw projections::PoisonRecord(std::string("rejected by PostgreSQL: ") + error.what());
         }
       } else {
-        projections::apply_event(transaction, *envelope, position, keyring_);
+        options_.applier(transaction, *envelope, position);
       }
     } catch (const projections::PoisonRecord& poison) {
       dead_letter(record, poison.what());
@@ -85,7 +88,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
     next_offset = record.offset + 1;
   }
   for (const auto& [partition, next_offset] : next_offsets) {
-    projections::store_offset(transaction, kReadModelsProjection, options_.topic, partition,
+    projections::store_offset(transaction, options_.projection, options_.topic, partition,
                               next_offset);
   }
   transaction.commit();
@@ -97,10 +100,10 @@ void Projector::run(const std::atomic<bool>& stop) {
       options_.bootstrap_servers,
       options_.group_id,
       options_.topic,
-      "tidemark-projector",
+      "tidemark-" + options_.projection,
       [this](const infra::GroupConsumer::Assignment&) {
         try {
-          return projections::load_offsets(connection(), kReadModelsProjection, options_.topic);
+          return projections::load_offsets(connection(), options_.projection, options_.topic);
         } catch (...) {
           connection_.reset();
           throw;

@@ -7,26 +7,37 @@
 #include <vector>
 
 #include "infra/kafka.h"
-#include "infra/keyring.h"
+#include <functional>
+#include <pqxx/dbtransaction>
+
+#include "domain/envelope.h"
+#include "domain/position.h"
 
 #include <pqxx/connection>
 
 namespace tidemark::workers {
 
-/// Applies the event log to the PostgreSQL read models, exactly once in effect: each batch of
-/// records and the new positions are written in one transaction, and records below the stored
-/// position (redeliveries, a rebalance overlap) are skipped. Records that can never apply go
-/// to the dead-letter topic, with the reason, before the position moves past them.
+/// Applies the event log to PostgreSQL, exactly once in effect: each batch of records and the
+/// new positions are written in one transaction, and records below the stored position
+/// (redeliveries, a rebalance overlap) are skipped. Records that can never apply go to the
+/// dead-letter topic, with the reason, before the position moves past them. What applying
+/// means is the `applier`'s: the read models for the projector role, mail for the mailer.
 class Projector {
  public:
+  /// Applies one record inside the batch's transaction; throws projections::PoisonRecord for a
+  /// record that can never apply.
+  using Applier = std::function<void(pqxx::dbtransaction&, const domain::EventEnvelope&,
+                                     domain::Position)>;
+
   struct Options {
     std::string database_url;
     std::string bootstrap_servers;
     std::string topic;
-    std::string dead_letter_topic;
+    std::string dead_letter_topic;  ///< empty: skip records that cannot apply, with a log line
     std::string group_id = "tidemark-projector";
     std::size_t batch_size = 500;
-    std::string master_key;  ///< 32 raw bytes: opens the per-user keys
+    std::string projection;  ///< the name its positions are stored under
+    Applier applier;
   };
 
   explicit Projector(Options options);
@@ -43,7 +54,6 @@ class Projector {
   void dead_letter(const infra::ConsumedRecord& record, const std::string& reason);
 
   Options options_;
-  infra::Keyring keyring_;
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<infra::EventProducer> dead_letters_;
 };

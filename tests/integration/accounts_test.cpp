@@ -497,5 +497,82 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
             400);
 }
 
+/// The code in a mailed body ("… code is: CODE\n…").
+std::string code_in(const std::string& mail_line) {
+  rapidjson::Document mail = parse(mail_line);
+  std::string body = mail["body"].GetString();
+  auto start = body.find("is: ") + 4;
+  return body.substr(start, body.find('\n', start) - start);
+}
+
+TEST(Accounts, EmailVerificationMailsASingleUseCode) {
+  TestStack stack;
+  stack.start_mailer();
+  HttpClient client(stack.api_port());
+  auto registered = client.post(
+      "/auth/register", R"({"username":"verifier","email":"verify@example.com","password":"long enough"})");
+  std::string token = field(registered, "access_token");
+  auto requested = client.request("POST", "/auth/verify-email/request", "", bearer(token));
+  ASSERT_EQ(requested.status, 202) << requested.body;
+  auto mails = stack.wait_for_mail(1, 30s);
+  ASSERT_EQ(mails.size(), 1u);
+  rapidjson::Document mail = parse(mails[0]);
+  EXPECT_EQ(std::string(mail["to"].GetString()), "verify@example.com");
+  std::string code = code_in(mails[0]);
+  // The code travels sealed: the log holds neither it nor the address.
+  std::string log = stack.dump_log();
+  EXPECT_EQ(log.find(code), std::string::npos);
+  EXPECT_EQ(log.find("verify@example.com"), std::string::npos);
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+
+  auto verified = client.post("/auth/verify-email", R"({"token":")" + code + R"("})");
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  auto again = client.post("/auth/verify-email", R"({"token":")" + code + R"("})");
+  EXPECT_EQ(again.status, 400);
+  EXPECT_NE(again.body.find("already used"), std::string::npos) << again.body;
+  EXPECT_EQ(client.post("/auth/verify-email", R"({"token":"made-up"})").status, 400);
+  auto connection = stack.connect();
+  EXPECT_FALSE(pqxx::nontransaction(*connection)
+                   .exec1("SELECT email_verified_at FROM users WHERE username = 'verifier'")[0]
+                   .is_null());
+}
+
+TEST(Accounts, PasswordResetByMailedCodeEndsEverySession) {
+  TestStack stack;
+  stack.start_mailer();
+  HttpClient client(stack.api_port());
+  auto registered = client.post(
+      "/auth/register", R"({"username":"forgetful","email":"forget@example.com","password":"old password"})");
+  std::string old_token = field(registered, "access_token");
+  auto unknown = client.post("/auth/password-reset/request", R"({"email":"nobody@example.com"})");
+  auto known = client.post("/auth/password-reset/request", R"({"email":"FORGET@example.com"})");
+  EXPECT_EQ(unknown.status, 202);
+  EXPECT_EQ(known.status, 202);
+  EXPECT_EQ(unknown.body, known.body);  // nothing learnt about who is registered
+  auto mails = stack.wait_for_mail(1, 30s);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string code = code_in(mails[0]);
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+
+  auto too_short = client.post("/auth/password-reset", R"({"token":")" + code + R"(","password":"short"})");
+  EXPECT_EQ(too_short.status, 400);
+  auto reset = client.post("/auth/password-reset",
+                           R"({"token":")" + code + R"(","password":"new password"})");
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(old_token)).status, 401);
+  EXPECT_EQ(client.post("/auth/login", R"({"username":"forgetful","password":"old password"})")
+                .status,
+            401);
+  EXPECT_EQ(client.post("/auth/login", R"({"username":"forgetful","password":"new password"})")
+                .status,
+            200);
+  EXPECT_EQ(client.post("/auth/password-reset",
+                        R"({"token":")" + code + R"(","password":"third password"})")
+                .status,
+            400);
+  // The unknown address got no mail: only the one code was ever sent.
+  EXPECT_EQ(stack.wait_for_mail(2, 200ms).size(), 1u);
+}
+
 }  // namespace
 }  // namespace tidemark::testing

@@ -123,6 +123,7 @@ TestStack::TestStack(Options options)
 }
 
 TestStack::~TestStack() {
+  mailer_.reset();
   api_.reset();
   projector_.reset();
   broker_.reset();
@@ -148,6 +149,29 @@ void TestStack::start_projector() {
                                "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
                                folder_.string(), "--master-key", master_key_},
       folder_ / ("projector-" + std::to_string(++projector_starts_) + ".log"));
+}
+
+void TestStack::start_mailer() {
+  mailer_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{TIDEMARK_BINARY, "mailer", "--database-url", database_url_,
+                               "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
+                               folder_.string(), "--master-key", master_key_, "--mail-outbox",
+                               outbox().string()},
+      folder_ / "mailer.log");
+}
+
+std::vector<std::string> TestStack::wait_for_mail(std::size_t count,
+                                                  std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::string> lines;
+  while (std::chrono::steady_clock::now() < deadline) {
+    lines.clear();
+    std::ifstream in(outbox());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() >= count) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  return lines;
 }
 
 void TestStack::stop_projector() {

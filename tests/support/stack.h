@@ -75,6 +75,11 @@ class TestStack {
   ChildProcess& projector() { return *projector_; }
   void stop_projector();  ///< SIGKILL, as a crash would
   void start_api();
+  /// Starts `tidemark mailer`, writing mail to `outbox()`.
+  void start_mailer();
+  std::filesystem::path outbox() const { return folder_ / "outbox.jsonl"; }
+  /// Waits (bounded) until the outbox holds `count` mails and returns its lines.
+  std::vector<std::string> wait_for_mail(std::size_t count, std::chrono::milliseconds timeout) const;
   ChildProcess& api() { return *api_; }
 
   /// Waits (bounded) until the projection has applied everything in the topic.
@@ -89,6 +94,7 @@ class TestStack {
   std::string bootstrap_;
   std::unique_ptr<ChildProcess> projector_;
   std::unique_ptr<ChildProcess> api_;
+  std::unique_ptr<ChildProcess> mailer_;
   std::uint16_t api_port_ = 0;
   int projector_starts_ = 0;
   std::string master_key_;  ///< base64url, as an operator would configure it
