@@ -16,6 +16,7 @@ namespace tidemark::api {
 struct HttpServer::State {
   std::shared_ptr<const Router> router;
   std::size_t max_body_bytes = 0;
+  std::vector<std::string> cors_origins;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> draining{false};
 };
@@ -100,12 +101,25 @@ class PistacheHandler : public Http::Handler {
     }
     state->in_flight++;
     auto sent = std::make_shared<std::atomic<bool>>(false);
-    Respond respond = [shared_writer, state, sent, request_id = converted.request_id](
-                          HttpResponse response) {
+    std::string origin = converted.header("origin");
+    bool cors_allowed = !origin.empty() && std::find(state->cors_origins.begin(),
+                                                     state->cors_origins.end(),
+                                                     origin) != state->cors_origins.end();
+    Respond respond = [shared_writer, state, sent, request_id = converted.request_id,
+                       origin = cors_allowed ? origin : std::string()](HttpResponse response) {
       if (sent->exchange(true)) return;  // a second answer to one request is a bug; drop it
       set_header(*shared_writer, "X-Request-Id", request_id);
       set_header(*shared_writer, "X-Content-Type-Options", "nosniff");
       set_header(*shared_writer, "Cache-Control", "no-store");
+      set_header(*shared_writer, "X-Frame-Options", "DENY");
+      set_header(*shared_writer, "Referrer-Policy", "no-referrer");
+      if (!origin.empty()) {
+        set_header(*shared_writer, "Access-Control-Allow-Origin", origin);
+        set_header(*shared_writer, "Access-Control-Allow-Credentials", "true");
+        set_header(*shared_writer, "Access-Control-Expose-Headers",
+                   "X-Request-Id, X-Tidemark-Position, X-Total-Count, Location, Retry-After");
+        set_header(*shared_writer, "Vary", "Origin");
+      }
       for (const auto& [name, value] : response.headers) {
         set_header(*shared_writer, name, value);
       }
@@ -116,6 +130,23 @@ class PistacheHandler : public Http::Handler {
 
     if (state->draining) {
       respond(unavailable_response("the server is shutting down"));
+      return;
+    }
+    if (converted.method == "OPTIONS" && !converted.header("access-control-request-method").empty()) {
+      // A CORS preflight: allowed origins get the methods and headers; others get nothing.
+      HttpResponse preflight{cors_allowed ? 204 : 403, "", "application/json", {}};
+      if (cors_allowed) {
+        preflight.headers.emplace_back("Access-Control-Allow-Methods",
+                                       "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+        preflight.headers.emplace_back(
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type, Idempotency-Key, Prefer, X-Request-Id, "
+            "X-Tidemark-Position, If-Match");
+        preflight.headers.emplace_back("Access-Control-Max-Age", "600");
+      } else {
+        preflight.body = R"({"detail":"origin not allowed"})";
+      }
+      respond(std::move(preflight));
       return;
     }
     auto query = parse_query(request);
@@ -163,6 +194,7 @@ HttpServer::HttpServer(Options options, std::shared_ptr<const Router> router)
     : options_(std::move(options)), state_(std::make_shared<State>()) {
   state_->router = std::move(router);
   state_->max_body_bytes = options_.max_body_bytes;
+  state_->cors_origins = options_.cors_origins;
 }
 
 HttpServer::~HttpServer() {

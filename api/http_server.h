@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
 
@@ -18,7 +19,8 @@ namespace tidemark::api {
 /// The HTTP front: Pistache underneath, our Router on top. It keeps HTTP/1.1 connections
 /// open unless the client asks to close (Debian's Pistache 0.0.5 closes them otherwise),
 /// refuses bodies over `max_body_bytes` with a JSON 413, stamps every response with a request
-/// id and security headers, and counts requests in flight so shutdown can drain them.
+/// id and security headers, answers CORS for the configured origins (preflights included), and
+/// counts requests in flight so shutdown can drain them.
 class HttpServer {
  public:
   struct Options {
@@ -26,6 +28,8 @@ class HttpServer {
     std::uint16_t port = 8080;
     int threads = 2;
     std::size_t max_body_bytes = 1 << 20;
+    /// Browser origins allowed to call the API (CORS); empty allows none.
+    std::vector<std::string> cors_origins;
   };
 
   HttpServer(Options options, std::shared_ptr<const Router> router);

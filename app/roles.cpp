@@ -137,6 +137,22 @@ std::string load_secret(const Settings& settings, const std::string& value, cons
   return infra::decode_secret(stored, std::string(setting) + " in " + path.string());
 }
 
+/// "a, b,c" → {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) items.push_back(item);
+    start = end + 1;
+  }
+  return items;
+}
+
 int wait_for_stop_signal() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -193,7 +209,8 @@ class ApiRole {
     server_ = std::make_unique<api::HttpServer>(
         api::HttpServer::Options{settings.http_host, static_cast<std::uint16_t>(settings.http_port),
                                  static_cast<int>(settings.http_threads),
-                                 static_cast<std::size_t>(settings.max_body_bytes)},
+                                 static_cast<std::size_t>(settings.max_body_bytes),
+                                 split_list(settings.cors_origins)},
         api::make_router(context));
   }
 

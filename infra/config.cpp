@@ -218,6 +218,9 @@ void add_api(SettingsSchema& schema) {
                  "queued database tasks beyond which requests get 503");
   schema.integer("drain_timeout_ms", &Settings::drain_timeout_ms, 10000, 0, 600000,
                  "on SIGTERM, how long in-flight requests may take to finish");
+  schema.text("cors_origins", &Settings::cors_origins, "",
+              "comma-separated browser origins allowed to call the API, e.g. "
+              "https://app.example.com; empty allows none");
 }
 
 void add_master_key(SettingsSchema& schema) {

@@ -36,6 +36,7 @@ struct Settings {
   std::int64_t db_pool_size = 0;
   std::int64_t db_queue_limit = 0;
   std::int64_t drain_timeout_ms = 0;
+  std::string cors_origins;
   std::string projector_group;
   std::int64_t projector_batch_size = 0;
   std::string log_level;

@@ -206,6 +206,31 @@ TEST(Pipeline, HealthRoutesReportTheStack) {
   }
 }
 
+TEST(Pipeline, CorsOnlyForConfiguredOrigins) {
+  TestStack stack(TestStack::Options{
+      3, {"--cors-origins", "https://app.example.com, https://admin.example.com"}, true});
+  HttpClient client(stack.api_port());
+  auto allowed = client.request("GET", "/healthz", "", {{"Origin", "https://app.example.com"}});
+  EXPECT_EQ(allowed.header("access-control-allow-origin"), "https://app.example.com");
+  EXPECT_EQ(allowed.header("vary"), "Origin");
+  auto other = client.request("GET", "/healthz", "", {{"Origin", "https://evil.example.com"}});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.header("access-control-allow-origin"), "");
+  auto preflight = client.request("OPTIONS", "/events", "",
+                                  {{"Origin", "https://admin.example.com"},
+                                   {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_NE(preflight.header("access-control-allow-methods").find("POST"), std::string::npos);
+  EXPECT_NE(preflight.header("access-control-allow-headers").find("Authorization"),
+            std::string::npos);
+  auto refused = client.request("OPTIONS", "/events", "",
+                                {{"Origin", "https://evil.example.com"},
+                                 {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.header("access-control-allow-origin"), "");
+  EXPECT_EQ(allowed.header("x-frame-options"), "DENY");
+}
+
 TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
   TestStack stack;
   HttpClient client(stack.api_port());
