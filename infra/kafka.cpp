@@ -45,6 +45,22 @@ void log_from_kafka(const rd_kafka_t*, int level, const char* facility, const ch
   log(ours, message, {{"component", "kafka"}, {"facility", facility}});
 }
 
+domain::Headers headers_of(const rd_kafka_message_t* message) {
+  domain::Headers result;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return result;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0;
+       rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i) {
+    result.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
+                                    : std::string());
+  }
+  return result;
+}
+
 void delivered(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   std::unique_ptr<EventProducer::Callback> callback(
       static_cast<EventProducer::Callback*>(message->_private));
@@ -269,18 +285,7 @@ std::optional<ConsumedRecord> GroupConsumer::poll(std::chrono::milliseconds time
   if (message->payload) {
     record.value.assign(static_cast<const char*>(message->payload), message->len);
   }
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      record.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
-                                              : std::string());
-    }
-  }
+  record.headers = headers_of(message);
   return record;
 }
 
@@ -453,19 +458,7 @@ class EmbeddedBroker::Journal {
         put_u32(payload, static_cast<std::uint32_t>(message->partition));
         put_field(payload, message->key, message->key ? message->key_len : 0);
         put_field(payload, message->payload, message->payload ? message->len : 0);
-        rd_kafka_headers_t* headers = nullptr;
-        std::vector<std::pair<std::string, std::string>> header_list;
-        if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          const char* name = nullptr;
-          const void* value = nullptr;
-          size_t size = 0;
-          for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                             RD_KAFKA_RESP_ERR_NO_ERROR;
-               ++i) {
-            header_list.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
-                                                 : std::string());
-          }
-        }
+        domain::Headers header_list = headers_of(message);
         put_u32(payload, static_cast<std::uint32_t>(header_list.size()));
         for (const auto& [name, value] : header_list) {
           put_field(payload, name.data(), name.size());
