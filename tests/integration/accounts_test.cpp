@@ -153,6 +153,48 @@ TEST(Accounts, RegistrationValidationNamesTheFieldAndDuplicatesAre409) {
   EXPECT_EQ(login.status, 200) << login.body;
 }
 
+TEST(Accounts, Seed001LoginMessagesWhenConfigured) {
+  TestStack stack(TestStack::Options{3, {"--login-error-style", "seed001"}, true});
+  HttpClient client(stack.api_port());
+  ASSERT_EQ(client.post("/auth/register",
+                        R"({"fullname":"Full Name","username":"username","password":"password"})")
+                .status,
+            201);
+  auto missing = client.post("/auth/login", R"({"username":"username"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(field(missing, "message"), "Username and Password is required");
+  auto no_user = client.post("/auth/login", R"({"username":"someone","password":"password"})");
+  EXPECT_EQ(no_user.status, 400);
+  EXPECT_EQ(field(no_user, "message"), "Username not found!");
+  auto bad_password = client.post("/auth/login", R"({"username":"username","password":"wrongpass"})");
+  EXPECT_EQ(bad_password.status, 400);
+  EXPECT_EQ(field(bad_password, "message"), "Password is incorrect!");
+}
+
+TEST(Accounts, SqlMetacharactersInEveryFieldAreJustData) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  auto registered = client.post(
+      "/auth/register",
+      R"({"username":"o'brien\"--","email":"o'brien@example.com",)"
+      R"("full_name":"x'); DELETE FROM users; --\" OR 1=1 /*",)"
+      R"("password":"pa'ss\"word; DROP TABLE sessions;--"})");
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  auto login = client.post(
+      "/login",
+      R"({"email":"o'brien@example.com","password":"pa'ss\"word; DROP TABLE sessions;--"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  auto me = client.request("GET", "/me", "", bearer(field(login, "access_token")));
+  EXPECT_EQ(field(me, "full_name"), R"(x'); DELETE FROM users; --" OR 1=1 /*)");
+  EXPECT_EQ(field(me, "username"), R"(o'brien"--)");
+  auto lookup =
+      client.post("/auth/login", R"({"username":"' OR '1'='1","password":"' OR '1'='1"})");
+  EXPECT_EQ(lookup.status, 401);
+  auto listed = client.get("/events?user_id=%27%20OR%20%271%27%3D%271");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.header("x-total-count"), "0");
+}
+
 TEST(Accounts, RacingRegistrationsOfOneNameGiveExactlyOne201) {
   TestStack stack;
   const int kRacers = 8;
