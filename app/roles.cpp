@@ -271,11 +271,17 @@ class ProjectorRole {
     fs::path outbox = settings.mail_outbox.empty()
                           ? fs::path(settings.data_dir) / "outbox.jsonl"
                           : fs::path(settings.mail_outbox);
-    role->sender_ = std::make_unique<workers::OutboxFileSender>(outbox);
+    if (settings.smtp_url.empty()) {
+      role->sender_ = std::make_unique<workers::OutboxFileSender>(outbox);
+      infra::log_info("mailer writing to the outbox file", {{"path", outbox.string()}});
+    } else {
+      role->sender_ = std::make_unique<workers::SmtpSender>(workers::SmtpSender::Options{
+          settings.smtp_url, settings.smtp_from, settings.smtp_username, settings.smtp_password});
+      infra::log_info("mailer sending over SMTP", {{"url", settings.smtp_url}});
+    }
     role->start({url, bootstrap, settings.events_topic, "", settings.mailer_group,
                  static_cast<std::size_t>(settings.projector_batch_size),
                  workers::kMailerProjection, workers::mail_applier(role->keyring_, *role->sender_)});
-    infra::log_info("mailer writing to the outbox file", {{"path", outbox.string()}});
     return role;
   }
 

@@ -275,6 +275,12 @@ void add_mailer(SettingsSchema& schema) {
               "DATA_DIR/outbox.jsonl");
   schema.text("mailer_group", &Settings::mailer_group, "tidemark-mailer",
               "consumer group the mailers share");
+  schema.text("smtp_url", &Settings::smtp_url, "",
+              "send mail over SMTP instead of to the outbox file: smtp://HOST:PORT (STARTTLS "
+              "when offered) or smtps://HOST:PORT");
+  schema.text("smtp_from", &Settings::smtp_from, "tidemark@localhost", "sender address of mail");
+  schema.text("smtp_username", &Settings::smtp_username, "", "SMTP login, when the server needs one");
+  schema.text("smtp_password", &Settings::smtp_password, "", "SMTP password", true);
 }
 
 void add_projector(SettingsSchema& schema) {

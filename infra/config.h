@@ -60,6 +60,10 @@ struct Settings {
   std::int64_t registrations_per_address = 0;
   std::string mail_outbox;
   std::string mailer_group;
+  std::string smtp_url;
+  std::string smtp_from;
+  std::string smtp_username;
+  std::string smtp_password;
   // `tidemark create-admin`.
   std::string username;
   std::string email;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libpistache-dev librdkafka-dev libpqxx-dev libpq-dev rapidjson-dev libssl-dev
-  libargon2-dev
+  libargon2-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15
   kcat curl python3-yaml

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <string>
 
 #include "domain/account.h"
 #include "infra/keyring.h"
@@ -29,6 +30,23 @@ class OutboxFileSender : public MailSender {
  private:
   std::filesystem::path path_;
   std::mutex mutex_;
+};
+
+/// Sends each mail over SMTP with libcurl: `url` such as smtp://mail.example.com:587 (STARTTLS
+/// is used when the server offers it) or smtps://… for TLS from the start.
+class SmtpSender : public MailSender {
+ public:
+  struct Options {
+    std::string url;
+    std::string from;
+    std::string username;
+    std::string password;
+  };
+  explicit SmtpSender(Options options);
+  void send(const domain::Mail& mail) override;
+
+ private:
+  Options options_;
 };
 
 /// The mailer's applier: sends the mail sealed in each `user.token_issued` event once (a

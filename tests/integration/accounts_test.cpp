@@ -1,10 +1,15 @@
 // Accounts and sessions over HTTP against the real processes: every seed's register and login
 // bodies, tokens and their attacks, refresh rotation and reuse, logout, and deletion by
 // crypto-shredding with a rebuild that must find nothing of the deleted user.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <rapidjson/document.h>
 
 #include <atomic>
+#include <filesystem>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -507,6 +512,17 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
   EXPECT_EQ(again, 2);
   EXPECT_NE(again_output.find("username is already taken"), std::string::npos) << again_output;
 
+  // The password may come on standard input, out of the shell history and the process list.
+  auto [piped, piped_output] = run_command(
+      {"sh", "-c",
+       "printf 'piped password\\n' | \"$0\" create-admin --username pipedadmin "
+       "--database-url \"$1\" --kafka-bootstrap-servers \"$2\" --master-key \"$3\"",
+       TIDEMARK_BINARY, stack.database_url(), stack.bootstrap_servers(), stack.master_key()});
+  ASSERT_EQ(piped, 0) << piped_output;
+  EXPECT_EQ(client.post("/auth/login", R"({"username":"pipedadmin","password":"piped password"})")
+                .status,
+            200);
+
   auto admin = client.post("/auth/login", R"({"username":"rootadmin","password":"admin password"})");
   ASSERT_EQ(admin.status, 200) << admin.body;
   std::string admin_token = field(admin, "access_token");
@@ -515,7 +531,7 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
 
   auto listed = client.request("GET", "/users?size=1&page=2", "", bearer(admin_token));
   ASSERT_EQ(listed.status, 200) << listed.body;
-  EXPECT_EQ(listed.header("x-total-count"), "2");
+  EXPECT_EQ(listed.header("x-total-count"), "3");
   EXPECT_EQ(parse(listed.body)["data"].Size(), 1u);
   EXPECT_EQ(client.request("GET", "/users", "", bearer(user_token)).status, 403);
   EXPECT_EQ(client.request("GET", "/users?size=101", "", bearer(admin_token)).status, 400);
@@ -577,6 +593,38 @@ TEST(Accounts, EmailVerificationMailsASingleUseCode) {
   EXPECT_FALSE(pqxx::nontransaction(*connection)
                    .exec1("SELECT email_verified_at FROM users WHERE username = 'verifier'")[0]
                    .is_null());
+}
+
+TEST(Accounts, MailGoesOverSmtpWhenConfigured) {
+  TestStack stack;
+  // A real SMTP peer: Python's debugging SMTP server prints every message it receives.
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  std::string port = std::to_string(ntohs(address.sin_port));
+  ::close(probe);
+  ChildProcess smtp({"/usr/bin/python3", "-u", "-W", "ignore", "-m", "smtpd", "-n", "-c",
+                     "DebuggingServer", "127.0.0.1:" + port},
+                    stack.folder() / "smtp.log");
+  std::this_thread::sleep_for(500ms);
+  stack.start_mailer({"--smtp-url", "smtp://127.0.0.1:" + port, "--smtp-from",
+                      "noreply@tidemark.test"});
+  HttpClient client(stack.api_port());
+  auto registered = client.post(
+      "/auth/register", R"({"username":"smtpuser","email":"smtp@example.com","password":"long enough"})");
+  auto requested = client.request("POST", "/auth/verify-email/request", "",
+                                  bearer(field(registered, "access_token")));
+  ASSERT_EQ(requested.status, 202);
+  ASSERT_TRUE(smtp.wait_for_output("Subject: Verify your email address", 30s)) << smtp.output();
+  std::string received = smtp.output();
+  EXPECT_NE(received.find("To: <smtp@example.com>"), std::string::npos) << received;
+  EXPECT_NE(received.find("From: <noreply@tidemark.test>"), std::string::npos) << received;
+  EXPECT_NE(received.find("Your email verification code is: "), std::string::npos) << received;
+  EXPECT_FALSE(std::filesystem::exists(stack.outbox()));
 }
 
 TEST(Accounts, PasswordResetByMailedCodeEndsEverySession) {

@@ -151,13 +151,13 @@ void TestStack::start_projector() {
       folder_ / ("projector-" + std::to_string(++projector_starts_) + ".log"));
 }
 
-void TestStack::start_mailer() {
-  mailer_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{TIDEMARK_BINARY, "mailer", "--database-url", database_url_,
-                               "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
-                               folder_.string(), "--master-key", master_key_, "--mail-outbox",
-                               outbox().string()},
-      folder_ / "mailer.log");
+void TestStack::start_mailer(const std::vector<std::string>& flags) {
+  std::vector<std::string> argv{TIDEMARK_BINARY, "mailer", "--database-url", database_url_,
+                                "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
+                                folder_.string(), "--master-key", master_key_, "--mail-outbox",
+                                outbox().string()};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  mailer_ = std::make_unique<ChildProcess>(argv, folder_ / "mailer.log");
 }
 
 std::vector<std::string> TestStack::wait_for_mail(std::size_t count,

@@ -75,8 +75,8 @@ class TestStack {
   ChildProcess& projector() { return *projector_; }
   void stop_projector();  ///< SIGKILL, as a crash would
   void start_api();
-  /// Starts `tidemark mailer`, writing mail to `outbox()`.
-  void start_mailer();
+  /// Starts `tidemark mailer`, writing mail to `outbox()` unless `flags` say otherwise.
+  void start_mailer(const std::vector<std::string>& flags = {});
   std::filesystem::path outbox() const { return folder_ / "outbox.jsonl"; }
   /// Waits (bounded) until the outbox holds `count` mails and returns its lines.
   std::vector<std::string> wait_for_mail(std::size_t count, std::chrono::milliseconds timeout) const;
