@@ -196,9 +196,12 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
                        std::to_string(values.size() + 2) + "::bigint";
 
   pqxx::nontransaction read(connection);
+  // Page first, format after: the window count sees every match, the formatting only the page.
   auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
-                                   ", count(*) OVER () FROM event_log WHERE " + where +
-                                   " ORDER BY ts DESC, event_id" + limits,
+                                   ", total FROM (SELECT *, count(*) OVER () AS total "
+                                   "FROM event_log WHERE " + where +
+                                   " ORDER BY ts DESC, event_id" + limits +
+                                   ") AS page ORDER BY ts DESC, event_id",
                                pqxx::prepare::make_dynamic_params(paged));
   std::int64_t total = 0;
   if (!rows.empty()) {

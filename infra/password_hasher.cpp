@@ -1,5 +1,8 @@
 #include "infra/password_hasher.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <argon2.h>
 
 #include <charconv>
@@ -172,6 +175,9 @@ void PasswordHasher::stop() {
 }
 
 void PasswordHasher::run_worker() {
+  // Hashing is the one CPU-heavy job of the API: below normal priority, a login storm takes
+  // what the request threads leave instead of delaying them. On Linux, nice is per thread.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   for (;;) {
     std::unique_ptr<Job> job;
     {
