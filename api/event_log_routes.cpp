@@ -1,5 +1,6 @@
 #include <pqxx/pqxx>
 
+#include "api/auth.h"
 #include "api/routes.h"
 #include "domain/envelope.h"
 #include "domain/json.h"
@@ -57,11 +58,21 @@ HttpResponse entry_response(int status, const pqxx::row& row) {
   return response;
 }
 
-std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::string& event_id) {
+/// Whose entries a caller sees: their own, or (analysts, admins) everyone's.
+std::optional<std::string> visible_owner(const Caller& caller) {
+  if (caller.role == domain::Role::user) return caller.user_id.to_string();
+  return std::nullopt;
+}
+
+/// The entry as `owner` may see it (nullopt owner: anyone's).
+std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::string& event_id,
+                                    const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
   auto rows = read.exec_params(
-      std::string("SELECT ") + kEntryColumns + " FROM event_log WHERE event_id = $1::uuid",
-      event_id);
+      std::string("SELECT ") + kEntryColumns +
+          ", user_id FROM event_log WHERE event_id = $1::uuid "
+          "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+      event_id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
@@ -92,22 +103,25 @@ bool prefers_async(const HttpRequest& request) {
 }
 
 void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                  Respond respond) {
+                  Respond respond, const Caller& caller) {
   std::string idempotency_key = request.header("idempotency-key");
   if (idempotency_key.size() > 255) {
     respond(error_response(400, "Idempotency-Key must be at most 255 characters"));
     return;
   }
   // A retried request with the same key gets the same event id; the read model keeps one row.
-  domain::Uuid event_id = idempotency_key.empty()
-                              ? infra::random_uuid()
-                              : infra::uuid_from_name("log_entry", idempotency_key);
+  // Scoped to the caller, so two accounts' keys never meet.
+  domain::Uuid event_id =
+      idempotency_key.empty()
+          ? infra::random_uuid()
+          : infra::uuid_from_name("log_entry:" + caller.user_id.to_string(), idempotency_key);
   auto parsed = domain::parse_log_entry_request(request.body, event_id, domain::now_utc());
   if (!parsed) {
     respond(error_response(parsed.error()));
     return;
   }
   auto entry = std::make_shared<domain::LogEntry>(std::move(parsed).value());
+  entry->owner_id = caller.user_id;
 
   domain::EventEnvelope envelope;
   envelope.id = entry->event_id.to_string();
@@ -116,7 +130,7 @@ void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
   envelope.subject = "event_log/" + envelope.id;
   envelope.time = domain::now_utc();
   envelope.correlation_id = request.request_id;
-  envelope.actor = "anonymous";
+  envelope.actor = caller.user_id.to_string();
   envelope.key = entry->user_id;
   envelope.payload = domain::encode_log_entry_payload(*entry);
 
@@ -145,7 +159,8 @@ void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
               }
               with_database(*context, request, std::move(*shared_respond),
                             [entry, position](pqxx::connection& connection) {
-                              auto row = find_entry(connection, entry->event_id.to_string());
+                              auto row = find_entry(connection, entry->event_id.to_string(),
+                                                    std::nullopt);
                               // A retry with an idempotency key lands on the first row.
                               if (!row) return accepted_response(*entry, position, "recorded");
                               HttpResponse response = entry_response(201, *row);
@@ -158,24 +173,82 @@ void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
 }
 
 void get_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-               const PathParameters& parameters, Respond respond) {
-  std::string event_id = parameters.at("event_id");
+               const std::string& event_id, const Caller& caller, Respond respond) {
   if (!domain::Uuid::parse(event_id)) {
     respond(error_response(400, "event_id must be a UUID, got '" + event_id + "'"));
     return;
   }
   after_position(*context, request, std::move(respond),
-                 [context, request, event_id](Respond respond) {
+                 [context, request, event_id, owner = visible_owner(caller)](Respond respond) {
                    with_database(*context, request, std::move(respond),
-                                 [event_id](pqxx::connection& connection) {
-                                   auto row = find_entry(connection, event_id);
+                                 [event_id, owner](pqxx::connection& connection) {
+                                   auto row = find_entry(connection, event_id, owner);
                                    if (!row) return error_response(404, "Event not found");
                                    return entry_response(200, *row);
                                  });
                  });
 }
 
-HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQuery& query) {
+/// PUT (a correction, the whole entry again) and DELETE (a redaction) of an entry the caller
+/// owns; admins may change anyone's, analysts no one's.
+void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                  const std::string& event_id_text, const Caller& caller,
+                  pqxx::connection& connection, Respond respond, bool redact) {
+  auto event_id = domain::Uuid::parse(event_id_text);
+  if (!event_id) {
+    respond(error_response(400, "event_id must be a UUID, got '" + event_id_text + "'"));
+    return;
+  }
+  std::optional<std::string> owner = caller.role == domain::Role::admin
+                                         ? std::nullopt
+                                         : std::optional(caller.user_id.to_string());
+  auto row = find_entry(connection, event_id_text, owner);
+  if (!row) {
+    bool readable = caller.role == domain::Role::analyst &&
+                    find_entry(connection, event_id_text, std::nullopt);
+    respond(readable ? error_response(403, "analysts read entries and change none")
+                     : error_response(404, "Event not found"));
+    return;
+  }
+  // The original key keeps every event of the entry on one partition, in order.
+  std::string key = (*row)[11].c_str();
+  std::string payload;
+  std::string_view type;
+  if (redact) {
+    type = domain::kLogEntryRedactedV1;
+    payload = domain::encode_log_entry_redacted(*event_id);
+  } else {
+    auto corrected = domain::parse_log_entry_request(request.body, *event_id, domain::now_utc());
+    if (!corrected) {
+      respond(error_response(corrected.error()));
+      return;
+    }
+    type = domain::kLogEntryCorrectedV1;
+    payload = domain::encode_log_entry_payload(corrected.value());
+  }
+  auto event = make_envelope(request, type, key, "event_log/" + event_id_text,
+                             std::move(payload), caller.user_id.to_string());
+  append_events(*context, {event}, std::move(respond),
+                [context, request, event_id_text, redact](bool projected, Respond respond) {
+                  if (!projected) {
+                    respond(error_response(503, "the change is recorded but not yet visible"));
+                    return;
+                  }
+                  if (redact) {
+                    respond({204, "", "application/json", {}});
+                    return;
+                  }
+                  with_database(*context, request, std::move(respond),
+                                [event_id_text](pqxx::connection& connection) {
+                                  auto row = find_entry(connection, event_id_text, std::nullopt);
+                                  if (!row) return error_response(404, "Event not found");
+                                  return entry_response(200, *row);
+                                });
+                });
+}
+
+HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQuery& query,
+                          const std::optional<std::string>& owner) {
   // The WHERE clause is assembled only from these fixed fragments; values are parameters.
   std::string where = "TRUE";
   std::vector<std::string> values;
@@ -183,6 +256,10 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
     values.push_back(value);
     where += std::string(" AND ") + fragment + " $" + std::to_string(values.size());
   };
+  if (owner) {
+    values.push_back(*owner);
+    where += " AND owner_id = $" + std::to_string(values.size()) + "::uuid";
+  }
   if (query.user_id) condition("user_id =", *query.user_id);
   if (query.session_id) condition("session_id =", *query.session_id);
   if (query.event_type) condition("event_type =", *query.event_type);
@@ -227,11 +304,34 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
 void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
   router.add("POST", "/events",
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
-               create_entry(context, request, std::move(respond));
+               authenticate(context, request, std::move(respond),
+                            [context, request](pqxx::connection&, const Caller& caller,
+                                               Respond& respond) {
+                              create_entry(context, request, std::move(respond), caller);
+                            });
              });
   router.add("GET", "/events/{event_id}",
              [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) { get_entry(context, request, parameters, std::move(respond)); });
+                       Respond respond) {
+               authenticate(context, request, std::move(respond),
+                            [context, request, event_id = parameters.at("event_id")](
+                                pqxx::connection&, const Caller& caller, Respond& respond) {
+                              get_entry(context, request, event_id, caller, std::move(respond));
+                            });
+             });
+  for (bool redact : {false, true}) {
+    router.add(redact ? "DELETE" : "PUT", "/events/{event_id}",
+               [context, redact](const HttpRequest& request, const PathParameters& parameters,
+                                 Respond respond) {
+                 authenticate(context, request, std::move(respond),
+                              [context, request, redact, event_id = parameters.at("event_id")](
+                                  pqxx::connection& connection, const Caller& caller,
+                                  Respond& respond) {
+                                change_entry(context, request, event_id, caller, connection,
+                                             std::move(respond), redact);
+                              });
+               });
+  }
   router.add("GET", "/events",
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                auto query = domain::parse_log_entry_query(request.query, {"position"});
@@ -239,13 +339,20 @@ void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
                  respond(error_response(query.error()));
                  return;
                }
-               after_position(*context, request, std::move(respond),
-                              [context, request, query = *query](Respond respond) {
-                                with_database(*context, request, std::move(respond),
-                                              [query](pqxx::connection& connection) {
-                                                return list_entries(connection, query);
-                                              });
-                              });
+               authenticate(
+                   context, request, std::move(respond),
+                   [context, request, query = *query](pqxx::connection&, const Caller& caller,
+                                                      Respond& respond) {
+                     after_position(*context, request, std::move(respond),
+                                    [context, request, query,
+                                     owner = visible_owner(caller)](Respond respond) {
+                                      with_database(*context, request, std::move(respond),
+                                                    [query, owner](pqxx::connection& connection) {
+                                                      return list_entries(connection, query,
+                                                                          owner);
+                                                    });
+                                    });
+                   });
              });
 }
 

@@ -38,8 +38,14 @@ bench_trap_exit
 bench_start_stack dev "$port"
 
 # --- checks and seed ---------------------------------------------------------------------------
+# The event log belongs to accounts: every request below carries one user's bearer token.
+token=$(curl -sS -X POST -H 'Content-Type: application/json' \
+  --data '{"username":"bench-owner","password":"bench-password"}' "$base/auth/register" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])') ||
+  die "cannot register the benchmark user"
+auth="Authorization: Bearer $token"
 post_status() { # extra curl args...; prints the status of one POST /events
-  curl -sS -o /dev/null -w '%{http_code}' -X POST "$@" -H 'Content-Type: application/json' \
+  curl -sS -o /dev/null -w '%{http_code}' -X POST "$@" -H "$auth" -H 'Content-Type: application/json' \
     --data '{"user_id":"bench-check","event_type":"bench","event_source":"curl"}' "$base/events"
 }
 [[ "$(curl -sS -o /dev/null -w '%{http_code}' "$base/healthz")" == 200 ]] ||
@@ -52,7 +58,7 @@ code=$(post_status -H 'Prefer: respond-async')
 say "seeding $seed_entries entries for user bench-user"
 seed_started=$SECONDS
 seed_codes=$(seq 1 "$seed_entries" | xargs -P 8 -I{} curl -sS -o /dev/null -w '%{http_code}\n' \
-  -X POST -H 'Prefer: respond-async' -H 'Content-Type: application/json' \
+  -X POST -H "$auth" -H 'Prefer: respond-async' -H 'Content-Type: application/json' \
   --data '{"user_id":"bench-user","event_type":"seed","event_source":"curl","event_data":{"i":{}}}' \
   "$base/events")
 seed_ok=$(grep -c '^202$' <<<"$seed_codes" || true)
@@ -60,7 +66,7 @@ seed_ok=$(grep -c '^202$' <<<"$seed_codes" || true)
   die "seeding: $seed_ok of $seed_entries POSTs answered 202 ($(sort <<<"$seed_codes" | uniq -c | tr '\n' ' '))"
 total=""
 for _ in $(seq 1 300); do # the seed was answered before projection: wait for it, at most 60 s
-  total=$(curl -sS -D - -o /dev/null "$base/events?user_id=bench-user&size=1" |
+  total=$(curl -sS -D - -o /dev/null -H "$auth" "$base/events?user_id=bench-user&size=1" |
     tr -d '\r' | awk -F': *' 'tolower($1) == "x-total-count" {print $2}')
   [[ "$total" == "$seed_entries" ]] && break
   sleep 0.2
@@ -90,10 +96,10 @@ bench() { # label, then wrk arguments (URL last)
 
 bench 'GET /healthz (keep-alive)' "$base/healthz"
 bench 'GET /healthz, `Connection: close`' -H 'Connection: close' "$base/healthz"
-bench "GET /events?user_id=bench-user&size=10 ($seed_entries entries)" \
+bench "GET /events?user_id=bench-user&size=10 ($seed_entries entries)" -H "$auth" \
   "$base/events?user_id=bench-user&size=10"
-bench 'POST /events, answered once projected (201)' -s "$lua_post" "$base/events"
-bench 'POST /events, `Prefer: respond-async` (202)' -s "$lua_post" \
+bench 'POST /events, answered once projected (201)' -s "$lua_post" -H "$auth" "$base/events"
+bench 'POST /events, `Prefer: respond-async` (202)' -s "$lua_post" -H "$auth" \
   -H 'Prefer: respond-async' "$base/events"
 
 # --- report ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 5> kLogLevels = {"debug", "info", "warnin
 /// Reads the fields every entry shares; `event_id` is checked by the caller.
 Result<LogEntry> read_entry_fields(JsonFieldReader& fields, Uuid event_id,
                                    std::optional<Timestamp> default_ts) {
-  LogEntry entry{event_id, {}, {}, {}, "{}", {}, "info", {}};
+  LogEntry entry{event_id, {}, {}, {}, "{}", {}, "info", {}, std::nullopt};
   auto user_id = fields.string("user_id", true, kMaxIdentifierBytes);
   entry.session_id = fields.string("session_id", false, kMaxIdentifierBytes);
   auto event_type = fields.string("event_type", true, kMaxIdentifierBytes);
@@ -88,6 +88,10 @@ std::string encode_log_entry_payload(const LogEntry& entry) {
   write_string(writer, entry.log_level);
   writer.Key("ts");
   write_string(writer, format_timestamp(entry.ts));
+  if (entry.owner_id) {
+    writer.Key("owner_id");
+    write_string(writer, entry.owner_id->to_string());
+  }
   writer.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -99,8 +103,29 @@ Result<LogEntry> decode_log_entry_payload(std::string_view payload) {
   auto event_id_text = fields.string("event_id", true, 36);
   auto event_id = event_id_text ? Uuid::parse(*event_id_text) : std::nullopt;
   if (event_id_text && !event_id) return invalid("field 'event_id' must be a UUID");
+  auto owner_id = fields.uuid("owner_id", false);
   auto entry = read_entry_fields(fields, event_id.value_or(Uuid::from_bytes({}, 4)), std::nullopt);
+  if (entry) entry.value().owner_id = owner_id;
   return entry;
+}
+
+std::string encode_log_entry_redacted(const Uuid& event_id) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("event_id");
+  write_string(writer, event_id.to_string());
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<Uuid> decode_log_entry_redacted(std::string_view payload) {
+  auto document = parse_json_object(payload, "log entry redaction");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto event_id = fields.uuid("event_id", true);
+  if (auto error = fields.finish()) return *error;
+  return *event_id;
 }
 
 namespace {

@@ -23,10 +23,14 @@ struct LogEntry {
   std::string event_source;
   std::string log_level;
   Timestamp ts;
+  std::optional<Uuid> owner_id;  ///< the account that recorded it; absent on entries from before accounts
 };
 
-/// The domain event that records a log entry.
+/// The domain events of a log entry: recorded, corrected (the whole entry again, as PUT sends
+/// it) and redacted (its content removed from every read model; the log keeps the history).
 inline constexpr std::string_view kLogEntryRecordedV1 = "tidemark.log_entry.recorded.v1";
+inline constexpr std::string_view kLogEntryCorrectedV1 = "tidemark.log_entry.corrected.v1";
+inline constexpr std::string_view kLogEntryRedactedV1 = "tidemark.log_entry.redacted.v1";
 
 inline constexpr std::size_t kMaxIdentifierBytes = 128;
 inline constexpr std::size_t kMaxEventDataBytes = 64 * 1024;
@@ -37,6 +41,9 @@ Result<LogEntry> parse_log_entry_request(std::string_view body, Uuid event_id, T
 /// The event payload, and its inverse used by the projector.
 std::string encode_log_entry_payload(const LogEntry& entry);
 Result<LogEntry> decode_log_entry_payload(std::string_view payload);
+/// `{"event_id": …}`, the payload of a redaction.
+std::string encode_log_entry_redacted(const Uuid& event_id);
+Result<Uuid> decode_log_entry_redacted(std::string_view payload);
 
 /// `GET /events` filters and paging, as seed 003 names them.
 struct LogEntryQuery {

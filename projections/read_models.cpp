@@ -9,21 +9,50 @@
 namespace tidemark::projections {
 namespace {
 
-void apply_log_entry_recorded(pqxx::dbtransaction& transaction,
-                              const domain::EventEnvelope& envelope, domain::Position position) {
+domain::LogEntry decoded_entry(const domain::EventEnvelope& envelope) {
   auto entry = domain::decode_log_entry_payload(envelope.payload);
   if (!entry) {
     throw PoisonRecord("undecodable " + envelope.type + " payload: " + entry.error().message);
   }
+  return std::move(entry).value();
+}
+
+std::optional<std::string> owner_text(const domain::LogEntry& entry) {
+  return entry.owner_id ? std::optional<std::string>(entry.owner_id->to_string()) : std::nullopt;
+}
+
+void apply_log_entry_recorded(pqxx::dbtransaction& transaction,
+                              const domain::EventEnvelope& envelope, domain::Position position) {
+  domain::LogEntry entry = decoded_entry(envelope);
   transaction.exec_params(
       "INSERT INTO event_log (event_id, user_id, session_id, event_type, event_data, "
-      "event_source, log_level, ts, recorded_at, log_partition, log_offset) "
-      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11) "
-      "ON CONFLICT (event_id) DO NOTHING",
-      entry->event_id.to_string(), entry->user_id, entry->session_id, entry->event_type,
-      entry->event_data_json, entry->event_source, entry->log_level,
-      domain::format_timestamp(entry->ts), domain::format_timestamp(envelope.time),
-      position.partition, position.offset);
+      "event_source, log_level, ts, recorded_at, log_partition, log_offset, owner_id) "
+      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11, "
+      "$12::uuid) ON CONFLICT (event_id) DO NOTHING",
+      entry.event_id.to_string(), entry.user_id, entry.session_id, entry.event_type,
+      entry.event_data_json, entry.event_source, entry.log_level,
+      domain::format_timestamp(entry.ts), domain::format_timestamp(envelope.time),
+      position.partition, position.offset, owner_text(entry));
+}
+
+/// A correction replaces the content; the entry keeps its owner and its place in the log.
+void apply_log_entry_corrected(pqxx::dbtransaction& transaction,
+                               const domain::EventEnvelope& envelope) {
+  domain::LogEntry entry = decoded_entry(envelope);
+  transaction.exec_params(
+      "UPDATE event_log SET user_id = $2, session_id = $3, event_type = $4, "
+      "event_data = $5::jsonb, event_source = $6, log_level = $7, ts = $8::timestamptz "
+      "WHERE event_id = $1",
+      entry.event_id.to_string(), entry.user_id, entry.session_id, entry.event_type,
+      entry.event_data_json, entry.event_source, entry.log_level,
+      domain::format_timestamp(entry.ts));
+}
+
+void apply_log_entry_redacted(pqxx::dbtransaction& transaction,
+                              const domain::EventEnvelope& envelope) {
+  auto event_id = domain::decode_log_entry_redacted(envelope.payload);
+  if (!event_id) throw PoisonRecord(event_id.error().message);
+  transaction.exec_params("DELETE FROM event_log WHERE event_id = $1", event_id->to_string());
 }
 
 }  // namespace
@@ -32,6 +61,14 @@ void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& 
                  domain::Position position, const infra::Keyring& keyring) {
   if (envelope.type == domain::kLogEntryRecordedV1) {
     apply_log_entry_recorded(transaction, envelope, position);
+    return;
+  }
+  if (envelope.type == domain::kLogEntryCorrectedV1) {
+    apply_log_entry_corrected(transaction, envelope);
+    return;
+  }
+  if (envelope.type == domain::kLogEntryRedactedV1) {
+    apply_log_entry_redacted(transaction, envelope);
     return;
   }
   if (apply_account_event(transaction, envelope, keyring)) return;

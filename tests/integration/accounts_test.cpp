@@ -195,7 +195,8 @@ TEST(Accounts, SqlMetacharactersInEveryFieldAreJustData) {
   auto lookup =
       client.post("/auth/login", R"({"username":"' OR '1'='1","password":"' OR '1'='1"})");
   EXPECT_EQ(lookup.status, 401);
-  auto listed = client.get("/events?user_id=%27%20OR%20%271%27%3D%271");
+  auto listed = client.request("GET", "/events?user_id=%27%20OR%20%271%27%3D%271", "",
+                               bearer(field(login, "access_token")));
   EXPECT_EQ(listed.status, 200);
   EXPECT_EQ(listed.header("x-total-count"), "0");
 }

@@ -47,6 +47,7 @@ TEST(Cli, DevRunsTheWholeStackAndASecondRunReusesItsData) {
   TemporaryFolder folder;
   const std::string marker = "Tidemark is running: http://127.0.0.1:";
   std::string event_id;
+  std::string token;
   for (int run = 1; run <= 2; ++run) {
     ChildProcess dev({TIDEMARK_BINARY, "dev", "--data-dir", (folder.path() / "stack").string(),
                       "--http-port", "0", "--broker-port", "0", "--topic-partitions", "2"},
@@ -54,12 +55,14 @@ TEST(Cli, DevRunsTheWholeStackAndASecondRunReusesItsData) {
     ASSERT_TRUE(dev.wait_for_output(marker, 90s)) << dev.output();
     HttpClient client(port_from(dev, marker));
     if (run == 1) {
+      token = sign_in(client, "dev-user");
       auto created = client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
       ASSERT_EQ(created.status, 201) << created.body;
       event_id = created.body.substr(created.body.find("\"event_id\":\"") + 12, 36);
       EXPECT_TRUE(fs::exists(folder.path() / "stack" / "database.url"));
       EXPECT_TRUE(fs::exists(folder.path() / "stack" / "broker.address"));
     } else {
+      client.set_default_header("Authorization", "Bearer " + token);
       // The same row, and the replayed log agrees with the stored positions: a new event is
       // projected rather than skipped as already applied.
       EXPECT_EQ(client.get("/events/" + event_id).status, 200);

@@ -35,6 +35,7 @@ std::string entry_body(const std::string& user_id, const std::string& event_type
 TEST(Pipeline, CreatedEventIsReadableAtOnceWithEveryField) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   auto created = client.post("/events", R"({"user_id":"u-1","session_id":"s-1",
       "event_type":"screen_view","event_data":{"screen":"home","depth":[1,2]},
       "event_source":"ios","log_level":"WARNING","ts":"2024-12-07T10:55:15.5+07:00"})");
@@ -66,6 +67,7 @@ TEST(Pipeline, CreatedEventIsReadableAtOnceWithEveryField) {
 TEST(Pipeline, RecordInTheTopicCarriesCloudEventsHeadersReadableByKcat) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   auto created = client.post("/events", entry_body("kcat-user", "tap"),
                              {{"X-Request-Id", "req-kcat-1"}});
   ASSERT_EQ(created.status, 201) << created.body;
@@ -88,6 +90,7 @@ TEST(Pipeline, RecordInTheTopicCarriesCloudEventsHeadersReadableByKcat) {
 TEST(Pipeline, RespondAsyncAnswers202AndAPositionedReadSeesTheWrite) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   auto accepted = client.post("/events", entry_body("u-async", "tap"),
                               {{"Prefer", "respond-async"}});
   ASSERT_EQ(accepted.status, 202) << accepted.body;
@@ -110,6 +113,7 @@ TEST(Pipeline, RespondAsyncAnswers202AndAPositionedReadSeesTheWrite) {
 TEST(Pipeline, ListFiltersAndPagesLikeSeed003) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   for (int i = 0; i < 12; ++i) {
     std::string ts = "2024-01-" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1) +
                      "T00:00:00Z";
@@ -157,6 +161,7 @@ TEST(Pipeline, ListFiltersAndPagesLikeSeed003) {
 TEST(Pipeline, IdempotencyKeyRetryKeepsOneEvent) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   auto first = client.post("/events", entry_body("u-idem", "tap"), {{"Idempotency-Key", "k-1"}});
   auto retry = client.post("/events", entry_body("u-idem", "tap"), {{"Idempotency-Key", "k-1"}});
   auto other = client.post("/events", entry_body("u-idem", "tap"), {{"Idempotency-Key", "k-2"}});
@@ -172,6 +177,7 @@ TEST(Pipeline, IdempotencyKeyRetryKeepsOneEvent) {
 TEST(Pipeline, ConnectionsStayOpenWithoutAKeepAliveHeader) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   for (int i = 0; i < 5; ++i) {
     auto reply = client.get("/healthz");
     ASSERT_EQ(reply.status, 200);
@@ -185,6 +191,7 @@ TEST(Pipeline, ConnectionsStayOpenWithoutAKeepAliveHeader) {
 TEST(Pipeline, HealthRoutesReportTheStack) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   auto root = client.get("/");
   ASSERT_EQ(root.status, 200);
   auto root_body = parse(root.body);
@@ -206,10 +213,68 @@ TEST(Pipeline, HealthRoutesReportTheStack) {
   }
 }
 
+TEST(Pipeline, EntriesBelongToTheirOwnerAndCanBeCorrectedAndRedacted) {
+  TestStack stack;
+  HttpClient alice(stack.api_port());
+  HttpClient bob(stack.api_port());
+  HttpClient analyst(stack.api_port());
+  HttpClient anonymous(stack.api_port());
+  sign_in(alice, "alice-owner");
+  sign_in(bob, "bob-other");
+  sign_in(analyst, "ana-lyst");
+  auto [code, output] = run_command(
+      {TIDEMARK_BINARY, "create-admin", "--username", "the-admin", "--password", "admin password",
+       "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
+       stack.bootstrap_servers(), "--master-key", stack.master_key()});
+  ASSERT_EQ(code, 0) << output;
+  HttpClient admin(stack.api_port());
+  auto admin_login =
+      admin.post("/auth/login", R"({"username":"the-admin","password":"admin password"})");
+  std::string admin_token = parse(admin_login.body)["access_token"].GetString();
+  admin.set_default_header("Authorization", "Bearer " + admin_token);
+  std::string analyst_id = parse(analyst.get("/me").body)["user_id"].GetString();
+  ASSERT_EQ(admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})")
+                .status,
+            200);
+
+  auto created = alice.post("/events", entry_body("u-a", "tap"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = parse(created.body)["event_id"].GetString();
+  ASSERT_EQ(bob.post("/events", entry_body("u-b", "tap")).status, 201);
+
+  EXPECT_EQ(anonymous.get("/events").status, 401);
+  EXPECT_EQ(anonymous.post("/events", entry_body("u-x", "tap")).status, 401);
+  EXPECT_EQ(alice.get("/events").header("x-total-count"), "1");
+  EXPECT_EQ(bob.get("/events/" + id).status, 404);  // someone else's: as if missing
+  EXPECT_EQ(bob.request("PUT", "/events/" + id, entry_body("u-b", "hijack")).status, 404);
+  EXPECT_EQ(bob.request("DELETE", "/events/" + id).status, 404);
+  EXPECT_EQ(analyst.get("/events").header("x-total-count"), "2");  // analysts read all
+  EXPECT_EQ(analyst.get("/events/" + id).status, 200);
+  EXPECT_EQ(analyst.request("DELETE", "/events/" + id).status, 403);  // and change nothing
+
+  auto corrected = alice.request("PUT", "/events/" + id, entry_body("u-a", "double_tap"));
+  ASSERT_EQ(corrected.status, 200) << corrected.body;
+  EXPECT_EQ(std::string(parse(corrected.body)["event_type"].GetString()), "double_tap");
+  EXPECT_EQ(alice.get("/events/" + id).body, corrected.body);
+  EXPECT_EQ(alice.request("PUT", "/events/" + id, R"({"user_id":"u-a"})").status, 400);
+
+  auto redacted = alice.request("DELETE", "/events/" + id);
+  EXPECT_EQ(redacted.status, 204) << redacted.body;
+  EXPECT_EQ(alice.get("/events/" + id).status, 404);
+  EXPECT_EQ(admin.get("/events").header("x-total-count"), "1");
+  // The log keeps the history: recorded, corrected, redacted.
+  std::string log = stack.dump_log();
+  for (const char* type : {"tidemark.log_entry.recorded.v1", "tidemark.log_entry.corrected.v1",
+                           "tidemark.log_entry.redacted.v1"}) {
+    EXPECT_NE(log.find(std::string("ce_type=") + type), std::string::npos) << type;
+  }
+}
+
 TEST(Pipeline, CorsOnlyForConfiguredOrigins) {
   TestStack stack(TestStack::Options{
       3, {"--cors-origins", "https://app.example.com, https://admin.example.com"}, true});
   HttpClient client(stack.api_port());
+  sign_in(client);
   auto allowed = client.request("GET", "/healthz", "", {{"Origin", "https://app.example.com"}});
   EXPECT_EQ(allowed.header("access-control-allow-origin"), "https://app.example.com");
   EXPECT_EQ(allowed.header("vary"), "Origin");
@@ -234,6 +299,7 @@ TEST(Pipeline, CorsOnlyForConfiguredOrigins) {
 TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
   TestStack stack;
   HttpClient client(stack.api_port());
+  sign_in(client);
   ASSERT_EQ(client.get("/healthz").status, 200);
   stack.api().send_signal(SIGTERM);
   EXPECT_EQ(stack.api().wait(15s), std::optional<int>(0)) << stack.api().output();
@@ -242,13 +308,15 @@ TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
 }
 
 TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
-  // No projector: a write waits the whole projection wait, so it is in flight when SIGTERM comes.
   TestStack stack(TestStack::Options{
-      3, {"--projection-wait-ms", "3000", "--drain-timeout-ms", "10000"}, false});
+      3, {"--projection-wait-ms", "3000", "--drain-timeout-ms", "10000"}, true});
+  HttpClient writer(stack.api_port());
+  sign_in(writer);
+  // Without a projector a write waits the whole projection wait: in flight when SIGTERM comes.
+  stack.stop_projector();
   std::thread writer_thread;
   HttpReply in_flight;
   writer_thread = std::thread([&] {
-    HttpClient writer(stack.api_port());
     in_flight = writer.post("/events", entry_body("u-drain", "tap"));
   });
   std::this_thread::sleep_for(1000ms);

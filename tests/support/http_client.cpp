@@ -41,7 +41,9 @@ void HttpClient::ensure_connected() {
 
 HttpReply HttpClient::request(const std::string& method, const std::string& target,
                               const std::string& body,
-                              const std::map<std::string, std::string>& headers) {
+                              const std::map<std::string, std::string>& request_headers) {
+  std::map<std::string, std::string> headers = default_headers_;
+  for (const auto& [name, value] : request_headers) headers[name] = value;
   // A server may close an idle kept-alive connection; retry once on a fresh one.
   for (int attempt = 0; attempt < 2; ++attempt) {
     ensure_connected();

@@ -32,6 +32,11 @@ class HttpClient {
     return request("POST", target, body, headers);
   }
 
+  /// Sends `name: value` with every later request (a request's own headers win).
+  void set_default_header(const std::string& name, const std::string& value) {
+    default_headers_[name] = value;
+  }
+
   /// How many TCP connections this client has opened so far.
   int connections_opened() const { return connections_opened_; }
 
@@ -43,6 +48,7 @@ class HttpClient {
   int socket_ = -1;
   int connections_opened_ = 0;
   std::string buffered_;
+  std::map<std::string, std::string> default_headers_;
 };
 
 }  // namespace tidemark::testing

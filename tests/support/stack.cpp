@@ -194,6 +194,20 @@ void TestStack::start_api() {
   api_port_ = static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
 }
 
+std::string sign_in(HttpClient& client, const std::string& username) {
+  auto registered = client.post("/auth/register", R"({"username":")" + username +
+                                                      R"(","password":"test password"})");
+  const std::string marker = "\"access_token\":\"";
+  auto start = registered.body.find(marker);
+  if (registered.status != 201 || start == std::string::npos) {
+    throw std::runtime_error("cannot register " + username + ": " + registered.body);
+  }
+  start += marker.size();
+  std::string token = registered.body.substr(start, registered.body.find('"', start) - start);
+  client.set_default_header("Authorization", "Bearer " + token);
+  return token;
+}
+
 std::string TestStack::dump_log() const {
   auto [code, output] = run_command({"kcat", "-C", "-b", bootstrap_, "-t", "tidemark.events", "-o",
                                      "beginning", "-e", "-q", "-f", "%k|%h|%s\n"},

@@ -13,6 +13,7 @@
 
 #include "infra/kafka.h"
 #include "infra/local_postgres.h"
+#include "tests/support/http_client.h"
 
 namespace tidemark::testing {
 
@@ -36,6 +37,9 @@ class ChildProcess {
   std::optional<int> exit_code_;
   std::filesystem::path output_file_;
 };
+
+/// Registers `username` and makes `client` send its access token from now on; returns it.
+std::string sign_in(HttpClient& client, const std::string& username = "tester");
 
 /// Runs a command to completion (bounded) and returns its exit code and output.
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
