@@ -10,10 +10,15 @@ namespace {
 
 using domain::Uuid;
 
-/// Claims `value` (case-insensitively: logins match names that way) for the user. A claim left unconfirmed for a while, by a registration that
-/// never reached the log, is taken over. False when someone else holds it.
-bool claim_identity(pqxx::work& transaction, const std::string& kind, const std::string& value,
-                    const Uuid& user_id) {
+domain::Error taken(const std::string& kind) {
+  return {domain::ErrorKind::conflict,
+          kind == "username" ? "username is already taken" : "email is already registered"};
+}
+
+}  // namespace
+
+bool claim_name(pqxx::work& transaction, const std::string& kind, const std::string& value,
+                const Uuid& user_id) {
   auto claimed = transaction.exec_params(
       "INSERT INTO identity_claims (kind, value, user_id) VALUES ($1, lower($2), $3::uuid) "
       "ON CONFLICT (kind, value) DO UPDATE SET user_id = EXCLUDED.user_id, claimed_at = now() "
@@ -23,13 +28,6 @@ bool claim_identity(pqxx::work& transaction, const std::string& kind, const std:
       kind, value, user_id.to_string());
   return !claimed.empty();
 }
-
-domain::Error taken(const std::string& kind) {
-  return {domain::ErrorKind::conflict,
-          kind == "username" ? "username is already taken" : "email is already registered"};
-}
-
-}  // namespace
 
 domain::EventEnvelope new_envelope(std::string_view type, std::string key, std::string subject,
                                    std::string payload, std::string correlation_id,
@@ -52,10 +50,10 @@ domain::Result<domain::EventEnvelope> prepare_registration(
     const domain::Registration& registration, const std::string& password_hash,
     domain::Role role, const Uuid& user_id, const std::string& correlation_id) {
   pqxx::work transaction(connection);
-  if (!claim_identity(transaction, "username", registration.username, user_id)) {
+  if (!claim_name(transaction, "username", registration.username, user_id)) {
     return taken("username");
   }
-  if (registration.email && !claim_identity(transaction, "email", *registration.email, user_id)) {
+  if (registration.email && !claim_name(transaction, "email", *registration.email, user_id)) {
     return taken("email");
   }
   std::string data_key = keyring.create_user_key(transaction, user_id);
@@ -97,13 +95,13 @@ domain::Result<std::string> prepare_personal_update(
   // Claims for the new values now; the projector releases the old ones once applied.
   if (changes.username && *changes.username != personal.username) {
     // The same name in other letter case is still this user's claim, so it is taken again.
-    if (!claim_identity(transaction, "username", *changes.username, user_id)) {
+    if (!claim_name(transaction, "username", *changes.username, user_id)) {
       return taken("username");
     }
     personal.username = *changes.username;
   }
   if (changes.email && changes.email != personal.email) {
-    if (!claim_identity(transaction, "email", *changes.email, user_id)) return taken("email");
+    if (!claim_name(transaction, "email", *changes.email, user_id)) return taken("email");
     personal.email = changes.email;
   }
   if (changes.full_name) personal.full_name = changes.full_name;

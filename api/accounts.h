@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <pqxx/connection>
+#include <pqxx/transaction>
 #include <string>
 
 #include "domain/account.h"
@@ -20,6 +21,12 @@ domain::Result<domain::EventEnvelope> prepare_registration(
     pqxx::connection& connection, const infra::Keyring& keyring,
     const domain::Registration& registration, const std::string& password_hash,
     domain::Role role, const domain::Uuid& user_id, const std::string& correlation_id);
+
+/// Claims a client-chosen name (`kind`: username, email, algorithm) for `owner`, case-
+/// insensitively, in the caller's transaction. A claim never confirmed by a projected event
+/// expires after 5 minutes. False when someone else holds it.
+bool claim_name(pqxx::work& transaction, const std::string& kind, const std::string& value,
+                const domain::Uuid& owner);
 
 /// Undoes `prepare_registration` when its event never reached the log.
 void release_registration(pqxx::connection& connection, const domain::Uuid& user_id);

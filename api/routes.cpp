@@ -19,6 +19,7 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context) {
   add_health_routes(*router, context);
   add_event_log_routes(*router, context);
   add_account_routes(*router, context);
+  add_algorithm_routes(*router, context);
   return router;
 }
 

@@ -5,6 +5,7 @@
 #include "domain/log_entry.h"
 #include "infra/checkpoint_watcher.h"
 #include "projections/accounts.h"
+#include "projections/algorithms.h"
 
 namespace tidemark::projections {
 namespace {
@@ -72,6 +73,7 @@ void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& 
     return;
   }
   if (apply_account_event(transaction, envelope, keyring)) return;
+  if (apply_algorithm_event(transaction, envelope)) return;
   throw PoisonRecord("unknown event type '" + envelope.type + "'");
 }
 
