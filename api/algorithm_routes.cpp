@@ -34,14 +34,13 @@ void write_algorithm(domain::JsonWriter& writer, const pqxx::row& row) {
   writer.EndObject();
 }
 
-std::string etag(const pqxx::row& row) { return "W/\"" + std::string(row[4].c_str()) + "\""; }
 
 HttpResponse algorithm_response(int status, const pqxx::row& row) {
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   write_algorithm(writer, row);
   HttpResponse response{status, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
-  response.headers.emplace_back("ETag", etag(row));
+  response.headers.emplace_back("ETag", revision_etag(row[4].as<std::int64_t>()));
   return response;
 }
 
@@ -51,24 +50,6 @@ std::optional<pqxx::row> find_algorithm(pqxx::connection& connection, const std:
       std::string("SELECT ") + kAlgorithmColumns + " FROM algorithms WHERE algo_id = $1", algo_id);
   if (rows.empty()) return std::nullopt;
   return rows[0];
-}
-
-/// The revision an `If-Match` names (`W/"3"`, `"3"`, `3`); nullopt without one or for `*`.
-domain::Result<std::optional<std::int64_t>> if_match(const HttpRequest& request) {
-  std::string value = request.header("if-match");
-  if (value.empty() || value == "*") return std::optional<std::int64_t>();
-  std::string digits = value;
-  if (digits.starts_with("W/")) digits = digits.substr(2);
-  if (digits.size() >= 2 && digits.front() == '"' && digits.back() == '"') {
-    digits = digits.substr(1, digits.size() - 2);
-  }
-  try {
-    std::size_t used = 0;
-    std::int64_t revision = std::stoll(digits, &used);
-    if (used == digits.size()) return std::optional<std::int64_t>(revision);
-  } catch (const std::exception&) {
-  }
-  return domain::invalid("If-Match must be an ETag this API gave, such as W/\"3\"");
 }
 
 HttpResponse stale_response() {
@@ -136,7 +117,7 @@ void change_algorithm(std::shared_ptr<ApiContext> context, const HttpRequest& re
                       const std::string& algo_id, bool remove, const Caller& caller,
                       pqxx::connection& connection, Respond& respond) {
   if (!admin_or_refuse(caller, respond)) return;
-  auto expected = if_match(request);
+  auto expected = if_match_revision(request);
   if (!expected) {
     respond(error_response(expected.error()));
     return;

@@ -2,6 +2,7 @@
 
 #include "api/accounts.h"
 
+#include <charconv>
 #include <mutex>
 #include <pqxx/pqxx>
 
@@ -20,6 +21,7 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context) {
   add_event_log_routes(*router, context);
   add_account_routes(*router, context);
   add_algorithm_routes(*router, context);
+  add_recording_routes(*router, context);
   return router;
 }
 
@@ -106,6 +108,25 @@ domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view
                                     std::string actor) {
   return new_envelope(type, std::move(key), std::move(subject), std::move(payload),
                       request.request_id, std::move(actor));
+}
+
+std::string revision_etag(std::int64_t revision) {
+  return "W/\"" + std::to_string(revision) + "\"";
+}
+
+domain::Result<std::optional<std::int64_t>> if_match_revision(const HttpRequest& request) {
+  std::string value = request.header("if-match");
+  if (value.empty() || value == "*") return std::optional<std::int64_t>();
+  std::string digits = value.starts_with("W/") ? value.substr(2) : value;
+  if (digits.size() >= 2 && digits.front() == '"' && digits.back() == '"') {
+    digits = digits.substr(1, digits.size() - 2);
+  }
+  std::int64_t revision = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), revision);
+  if (error == std::errc{} && end == digits.data() + digits.size() && !digits.empty()) {
+    return std::optional<std::int64_t>(revision);
+  }
+  return domain::invalid("If-Match must be an ETag this API gave, such as W/\"3\"");
 }
 
 void after_position(ApiContext& context, const HttpRequest& request, Respond respond,

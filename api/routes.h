@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,6 +62,7 @@ void add_health_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_account_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context);
+void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context);
 
 /// Runs `work` on the database pool, off the HTTP threads. Answers 503 (with Retry-After)
 /// when the pool is full or PostgreSQL cannot be reached, and 500, logged with the request
@@ -76,6 +79,12 @@ void with_database_then(ApiContext& context, const HttpRequest& request, Respond
 /// not acknowledge answers 503.
 void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
                    Respond respond, std::function<void(bool projected, Respond)> then);
+
+/// The weak ETag of a projected revision, `W/"3"`.
+std::string revision_etag(std::int64_t revision);
+/// The revision an `If-Match` names (`W/"3"`, `"3"`, `3`); nullopt without one or for `*`;
+/// an `invalid` error for anything else.
+domain::Result<std::optional<std::int64_t>> if_match_revision(const HttpRequest& request);
 
 /// An envelope for an event this request causes, keyed by its aggregate.
 domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view type,

@@ -94,22 +94,7 @@ Result<std::string> decode_algorithm_deleted(std::string_view payload) {
 
 Result<AlgorithmQuery> parse_algorithm_query(const QueryParameters& parameters) {
   AlgorithmQuery query;
-  QueryParameters paging;
-  for (const auto& [name, value] : parameters) {
-    std::optional<std::string>* target = name == "recording_type" ? &query.recording_type
-                                         : name == "version"      ? &query.version
-                                                                  : nullptr;
-    if (!target) {
-      paging.emplace_back(name, value);
-      continue;
-    }
-    if (value.empty() || value.size() > kMaxIdentifierBytes) {
-      return invalid("query parameter '" + name + "' must be 1 to " +
-                     std::to_string(kMaxIdentifierBytes) + " bytes");
-    }
-    *target = value;
-  }
-  auto page = parse_page_query(paging);
+  auto page = parse_filters_and_page(parameters, {{"recording_type", &query.recording_type}, {"version", &query.version}});
   if (!page) return page.error();
   query.page = *page;
   return query;

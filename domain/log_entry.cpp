@@ -169,6 +169,25 @@ Result<PageQuery> parse_page_query(const QueryParameters& parameters,
   return query;
 }
 
+Result<PageQuery> parse_filters_and_page(const QueryParameters& parameters,
+                                         const TextFilters& filters) {
+  QueryParameters paging;
+  for (const auto& [name, value] : parameters) {
+    auto filter = std::find_if(filters.begin(), filters.end(),
+                               [&name](const auto& entry) { return entry.first == name; });
+    if (filter == filters.end()) {
+      paging.emplace_back(name, value);
+      continue;
+    }
+    if (value.empty() || value.size() > kMaxIdentifierBytes) {
+      return invalid("query parameter '" + name + "' must be 1 to " +
+                     std::to_string(kMaxIdentifierBytes) + " bytes");
+    }
+    *filter->second = value;
+  }
+  return parse_page_query(paging);
+}
+
 Result<LogEntryQuery> parse_log_entry_query(const QueryParameters& parameters,
                                             const std::vector<std::string_view>& also_allowed) {
   LogEntryQuery query;

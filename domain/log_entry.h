@@ -71,6 +71,12 @@ struct PageQuery {
 Result<PageQuery> parse_page_query(const QueryParameters& parameters,
                                    const std::vector<std::string_view>& also_allowed = {});
 
+/// Text filters (1..128 bytes each) by name, written through the pointers, and the paging;
+/// any other parameter is refused by name.
+using TextFilters = std::vector<std::pair<std::string_view, std::optional<std::string>*>>;
+Result<PageQuery> parse_filters_and_page(const QueryParameters& parameters,
+                                         const TextFilters& filters);
+
 /// Unknown parameters are refused so that a misspelt filter is not silently ignored;
 /// the names in `also_allowed` are handled by the caller.
 Result<LogEntryQuery> parse_log_entry_query(const QueryParameters& parameters,

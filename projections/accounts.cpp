@@ -120,7 +120,11 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
                                 "DELETE FROM users WHERE user_id = $1::uuid",
                                 "DELETE FROM identity_claims WHERE user_id = $1::uuid",
                                 "DELETE FROM account_tokens WHERE user_id = $1::uuid",
-                                "DELETE FROM event_log WHERE owner_id = $1::uuid"}) {
+                                "DELETE FROM event_log WHERE owner_id = $1::uuid",
+                                "DELETE FROM identity_claims WHERE kind = 'recording' AND value "
+                                "IN (SELECT lower(recording_id) FROM recordings "
+                                "WHERE owner_id = $1::uuid)",
+                                "DELETE FROM recordings WHERE owner_id = $1::uuid"}) {
     transaction.exec_params(statement, user_id);
   }
   infra::Keyring::destroy_user_key(transaction, event.user_id);

@@ -6,6 +6,7 @@
 #include "infra/checkpoint_watcher.h"
 #include "projections/accounts.h"
 #include "projections/algorithms.h"
+#include "projections/recordings.h"
 
 namespace tidemark::projections {
 namespace {
@@ -74,6 +75,7 @@ void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& 
   }
   if (apply_account_event(transaction, envelope, keyring)) return;
   if (apply_algorithm_event(transaction, envelope)) return;
+  if (apply_recording_event(transaction, envelope)) return;
   throw PoisonRecord("unknown event type '" + envelope.type + "'");
 }
 

@@ -1,0 +1,267 @@
+// Seed 003's recordings: each belongs to the account that created it. Users see and change
+// their own (someone else's answers 404), analysts read all and change none, admins do all.
+// Responses carry an ETag; a change with a stale If-Match answers 412.
+#include <pqxx/pqxx>
+
+#include "api/accounts.h"
+#include "api/auth.h"
+#include "api/routes.h"
+#include "domain/json.h"
+#include "domain/recording.h"
+#include "infra/database.h"
+#include "infra/ids.h"
+
+namespace tidemark::api {
+namespace {
+
+constexpr const char* kRecordingColumns =
+    "recording_id, recording_link, recording_type, user_id, created_session_id, revision, "
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), owner_id::text";
+
+void write_recording(domain::JsonWriter& writer, const pqxx::row& row) {
+  writer.StartObject();
+  const char* names[] = {"recording_id", "recording_link", "recording_type", "user_id",
+                         "created_session_id"};
+  for (int i = 0; i < 5; ++i) {
+    writer.Key(names[i]);
+    if (row[i].is_null()) {
+      writer.Null();
+    } else {
+      domain::write_string(writer, row[i].c_str());
+    }
+  }
+  writer.Key("revision");
+  writer.Int64(row[5].as<std::int64_t>());
+  writer.Key("created_at");
+  domain::write_string(writer, row[6].c_str());
+  writer.Key("updated_at");
+  domain::write_string(writer, row[7].c_str());
+  writer.EndObject();
+}
+
+HttpResponse recording_response(int status, const pqxx::row& row) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  write_recording(writer, row);
+  HttpResponse response{status, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+  response.headers.emplace_back("ETag", revision_etag(row[5].as<std::int64_t>()));
+  return response;
+}
+
+/// The recording as `owner` may see it (nullopt: anyone's).
+std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std::string& id,
+                                        const std::optional<std::string>& owner) {
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(std::string("SELECT ") + kRecordingColumns +
+                                   " FROM recordings WHERE recording_id = $1 "
+                                   "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+                               id, owner);
+  if (rows.empty()) return std::nullopt;
+  return rows[0];
+}
+
+std::optional<std::string> readable_owner(const Caller& caller) {
+  if (caller.role == domain::Role::user) return caller.user_id.to_string();
+  return std::nullopt;
+}
+
+HttpResponse analysts_change_nothing() {
+  return error_response(403, "analysts read recordings and change none");
+}
+
+void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                      const Caller& caller, pqxx::connection& connection, Respond& respond) {
+  if (caller.role == domain::Role::analyst) {
+    respond(analysts_change_nothing());
+    return;
+  }
+  auto recording = domain::parse_recording_request(request.body, std::nullopt);
+  if (!recording) {
+    respond(error_response(recording.error()));
+    return;
+  }
+  {
+    pqxx::work transaction(connection);
+    if (!claim_name(transaction, "recording", recording->recording_id, infra::random_uuid())) {
+      respond(error_response(409, "recording_id '" + recording->recording_id + "' is taken"));
+      return;
+    }
+    transaction.commit();
+  }
+  std::string id = recording->recording_id;
+  auto event = make_envelope(
+      request, domain::kRecordingCreatedV1, id, "recordings/" + id,
+      domain::encode_recording({*recording, caller.user_id, std::nullopt}),
+      caller.user_id.to_string());
+  Respond release_on_refusal = [context, id, respond](HttpResponse response) {
+    if (response.status == 503) {
+      context->database.submit({[id](pqxx::connection& connection) {
+                                  pqxx::work transaction(connection);
+                                  transaction.exec_params(
+                                      "DELETE FROM identity_claims WHERE kind = 'recording' "
+                                      "AND value = lower($1) AND NOT confirmed",
+                                      id);
+                                  transaction.commit();
+                                },
+                                [](std::exception_ptr) {}});
+    }
+    respond(std::move(response));
+  };
+  append_events(*context, {event}, release_on_refusal,
+                [context, request, id](bool, Respond respond) {
+                  with_database(*context, request, std::move(respond),
+                                [id](pqxx::connection& connection) {
+                                  auto row = find_recording(connection, id, std::nullopt);
+                                  if (!row) return error_response(202, "created; not yet visible");
+                                  HttpResponse response = recording_response(201, *row);
+                                  response.headers.emplace_back("Location", "/recordings/" + id);
+                                  return response;
+                                });
+                });
+}
+
+void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                      const std::string& id, bool remove, const Caller& caller,
+                      pqxx::connection& connection, Respond& respond) {
+  auto expected = if_match_revision(request);
+  if (!expected) {
+    respond(error_response(expected.error()));
+    return;
+  }
+  std::optional<domain::Recording> updated;
+  if (!remove) {
+    auto parsed = domain::parse_recording_request(request.body, id);
+    if (!parsed) {
+      respond(error_response(parsed.error()));
+      return;
+    }
+    updated = *parsed;
+  }
+  std::optional<std::string> owner =
+      caller.role == domain::Role::admin ? std::nullopt
+                                         : std::optional(caller.user_id.to_string());
+  auto current = find_recording(connection, id, owner);
+  if (!current) {
+    bool readable = caller.role == domain::Role::analyst &&
+                    find_recording(connection, id, std::nullopt);
+    respond(readable ? analysts_change_nothing() : error_response(404, "Recording not found"));
+    return;
+  }
+  std::int64_t revision = (*current)[5].as<std::int64_t>();
+  if (*expected && **expected != revision) {
+    respond(error_response(412, "the recording changed since that ETag; read it again"));
+    return;
+  }
+  auto owner_id = *domain::Uuid::parse((*current)[8].c_str());
+  auto event = remove ? make_envelope(request, domain::kRecordingDeletedV1, id,
+                                      "recordings/" + id, domain::encode_recording_deleted(id),
+                                      caller.user_id.to_string())
+                      : make_envelope(request, domain::kRecordingUpdatedV1, id,
+                                      "recordings/" + id,
+                                      domain::encode_recording({*updated, owner_id, revision}),
+                                      caller.user_id.to_string());
+  append_events(
+      *context, {event}, std::move(respond),
+      [context, request, id, remove, updated, revision](bool projected, Respond respond) {
+        if (!projected) {
+          respond(error_response(503, "the change is recorded but not yet visible"));
+          return;
+        }
+        if (remove) {
+          respond({204, "", "application/json", {}});
+          return;
+        }
+        with_database(*context, request, std::move(respond),
+                      [id, updated, revision](pqxx::connection& connection) {
+                        auto row = find_recording(connection, id, std::nullopt);
+                        if (!row) return error_response(404, "Recording not found");
+                        bool ours = (*row)[5].as<std::int64_t>() == revision + 1 &&
+                                    updated->recording_link == (*row)[1].c_str() &&
+                                    updated->recording_type == (*row)[2].c_str() &&
+                                    updated->user_id == (*row)[3].c_str();
+                        return ours ? recording_response(200, *row)
+                                    : error_response(412, "the recording changed meanwhile");
+                      });
+      });
+}
+
+HttpResponse list_recordings(pqxx::connection& connection, const domain::RecordingQuery& query,
+                             const std::optional<std::string>& owner) {
+  const std::string where =
+      " FROM recordings WHERE ($1::uuid IS NULL OR owner_id = $1::uuid) "
+      "AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR recording_type = $3)";
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(std::string("SELECT ") + kRecordingColumns +
+                                   ", count(*) OVER ()" + where +
+                                   " ORDER BY created_at DESC, recording_id LIMIT $4 OFFSET $5",
+                               owner, query.user_id, query.recording_type, query.page.size,
+                               (query.page.page - 1) * query.page.size);
+  std::int64_t total = rows.empty() ? 0 : rows[0][9].as<std::int64_t>();
+  if (rows.empty() && query.page.page > 1) {
+    total = read.exec_params1("SELECT count(*)" + where, owner, query.user_id,
+                              query.recording_type)[0]
+                .as<std::int64_t>();
+  }
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartArray();
+  for (const auto& row : rows) write_recording(writer, row);
+  writer.EndArray();
+  HttpResponse response{200, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
+  response.headers.emplace_back("X-Total-Count", std::to_string(total));
+  return response;
+}
+
+}  // namespace
+
+void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
+  router.add("POST", "/recordings",
+             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+               authenticate(context, request, std::move(respond),
+                            [context, request](pqxx::connection& connection, const Caller& caller,
+                                               Respond& respond) {
+                              create_recording(context, request, caller, connection, respond);
+                            });
+             });
+  router.add("GET", "/recordings",
+             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+               auto query = domain::parse_recording_query(request.query);
+               if (!query) {
+                 respond(error_response(query.error()));
+                 return;
+               }
+               authenticate(context, request, std::move(respond),
+                            [query = *query](pqxx::connection& connection, const Caller& caller,
+                                             Respond& respond) {
+                              respond(list_recordings(connection, query, readable_owner(caller)));
+                            });
+             });
+  router.add("GET", "/recordings/{recording_id}",
+             [context](const HttpRequest& request, const PathParameters& parameters,
+                       Respond respond) {
+               authenticate(context, request, std::move(respond),
+                            [id = parameters.at("recording_id")](
+                                pqxx::connection& connection, const Caller& caller,
+                                Respond& respond) {
+                              auto row = find_recording(connection, id, readable_owner(caller));
+                              respond(row ? recording_response(200, *row)
+                                          : error_response(404, "Recording not found"));
+                            });
+             });
+  for (bool remove : {false, true}) {
+    router.add(remove ? "DELETE" : "PUT", "/recordings/{recording_id}",
+               [context, remove](const HttpRequest& request, const PathParameters& parameters,
+                                 Respond respond) {
+                 authenticate(context, request, std::move(respond),
+                              [context, request, remove, id = parameters.at("recording_id")](
+                                  pqxx::connection& connection, const Caller& caller,
+                                  Respond& respond) {
+                                change_recording(context, request, id, remove, caller, connection,
+                                                 respond);
+                              });
+               });
+  }
+}
+
+}  // namespace tidemark::api

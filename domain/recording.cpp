@@ -1,0 +1,187 @@
+#include "domain/recording.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+
+#include "domain/json.h"
+
+namespace tidemark::domain {
+namespace {
+
+std::string lower_case(std::string_view text) {
+  std::string lowered(text);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lowered;
+}
+
+/// The four numbers of a dotted IPv4 literal, or nullopt.
+std::optional<std::array<int, 4>> ipv4(std::string_view host) {
+  std::array<int, 4> parts{};
+  for (int i = 0; i < 4; ++i) {
+    auto end = host.find('.');
+    std::string_view part = host.substr(0, i < 3 ? end : std::string_view::npos);
+    if (part.empty() || (i < 3 && end == std::string_view::npos)) return std::nullopt;
+    auto [ptr, error] = std::from_chars(part.data(), part.data() + part.size(), parts[i]);
+    if (error != std::errc{} || ptr != part.data() + part.size() || parts[i] > 255) {
+      return std::nullopt;
+    }
+    if (i < 3) host.remove_prefix(end + 1);
+  }
+  return parts;
+}
+
+bool internal_host(std::string_view host) {
+  std::string name = lower_case(host);
+  if (name == "localhost" || name.ends_with(".localhost") || name.ends_with(".internal") ||
+      name.ends_with(".local")) {
+    return true;
+  }
+  if (name.starts_with("[")) return true;  // IPv6 literals: refused outright
+  auto address = ipv4(name);
+  if (!address) return false;
+  auto [a, b, c, d] = *address;
+  (void)c;
+  (void)d;
+  return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && b >= 16 && b < 32) ||
+         (a == 192 && b == 168) || (a == 100 && b >= 64 && b < 128) || a >= 224;
+}
+
+Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>& path_id,
+                      std::optional<Error>& problem) {
+  Recording recording;
+  auto recording_id = fields.string("recording_id", !path_id, kMaxIdentifierBytes);
+  if (path_id && recording_id && *recording_id != *path_id) {
+    problem = invalid("field 'recording_id' is '" + *recording_id + "' but the path names '" +
+                      *path_id + "'");
+  }
+  recording.recording_id = path_id ? *path_id : recording_id.value_or("");
+  recording.recording_link = fields.string("recording_link", true, kMaxLinkBytes).value_or("");
+  recording.recording_type = fields.string("recording_type", true, kMaxIdentifierBytes).value_or("");
+  recording.user_id = fields.string("user_id", true, kMaxIdentifierBytes).value_or("");
+  recording.created_session_id = fields.string("created_session_id", false, kMaxIdentifierBytes);
+  return recording;
+}
+
+}  // namespace
+
+std::optional<std::string> recording_link_problem(std::string_view link) {
+  auto scheme_end = link.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return "field 'recording_link' must be an absolute URL (https://, http://, gs:// or s3://)";
+  }
+  std::string scheme = lower_case(link.substr(0, scheme_end));
+  if (scheme != "https" && scheme != "http" && scheme != "gs" && scheme != "s3") {
+    return "field 'recording_link' has scheme '" + scheme +
+           "'; allowed are https, http, gs and s3";
+  }
+  std::string_view rest = link.substr(scheme_end + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    return std::string("field 'recording_link' must not carry credentials");
+  }
+  std::string_view host = authority;
+  if (!host.starts_with("[")) host = host.substr(0, host.find(':'));
+  if (host.empty()) return std::string("field 'recording_link' has no host");
+  if (std::any_of(link.begin(), link.end(),
+                  [](unsigned char c) { return c <= 0x20 || c == 0x7F; })) {
+    return std::string("field 'recording_link' must not contain spaces or control characters");
+  }
+  if (internal_host(host)) {
+    return "field 'recording_link' points at an internal address ('" + std::string(host) + "')";
+  }
+  return std::nullopt;
+}
+
+Result<Recording> parse_recording_request(std::string_view body,
+                                          const std::optional<std::string>& path_id) {
+  auto document = parse_json_object(body, "request body");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  std::optional<Error> problem;
+  Recording recording = read_fields(fields, path_id, problem);
+  if (auto error = fields.finish()) return *error;
+  if (problem) return *problem;
+  if (auto link_problem = recording_link_problem(recording.recording_link)) {
+    return invalid(*link_problem);
+  }
+  return recording;
+}
+
+std::string encode_recording(const RecordingChange& change) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  const Recording& recording = change.recording;
+  for (auto [name, value] : {std::pair{"recording_id", &recording.recording_id},
+                             std::pair{"recording_link", &recording.recording_link},
+                             std::pair{"recording_type", &recording.recording_type},
+                             std::pair{"user_id", &recording.user_id}}) {
+    writer.Key(name);
+    write_string(writer, *value);
+  }
+  writer.Key("created_session_id");
+  if (recording.created_session_id) {
+    write_string(writer, *recording.created_session_id);
+  } else {
+    writer.Null();
+  }
+  writer.Key("owner_id");
+  write_string(writer, change.owner_id.to_string());
+  if (change.expected_revision) {
+    writer.Key("expected_revision");
+    writer.Int64(*change.expected_revision);
+  }
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<RecordingChange> decode_recording(std::string_view payload) {
+  auto document = parse_json_object(payload, "recording payload");
+  if (!document) return document.error();
+  rapidjson::Document& object = document.value();
+  std::optional<std::int64_t> expected_revision;
+  auto member = object.FindMember("expected_revision");
+  if (member != object.MemberEnd()) {
+    if (!member->value.IsInt64()) return invalid("recording payload: bad expected_revision");
+    expected_revision = member->value.GetInt64();
+    object.RemoveMember(member);
+  }
+  JsonFieldReader fields(object);
+  std::optional<Error> problem;
+  Recording recording = read_fields(fields, std::nullopt, problem);
+  auto owner_id = fields.uuid("owner_id", true);
+  if (auto error = fields.finish()) return invalid("recording payload: " + error->message);
+  return RecordingChange{recording, *owner_id, expected_revision};
+}
+
+std::string encode_recording_deleted(std::string_view recording_id) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("recording_id");
+  write_string(writer, recording_id);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<std::string> decode_recording_deleted(std::string_view payload) {
+  auto document = parse_json_object(payload, "recording deletion");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto recording_id = fields.string("recording_id", true, kMaxIdentifierBytes);
+  if (auto error = fields.finish()) return invalid("recording deletion: " + error->message);
+  return *recording_id;
+}
+
+Result<RecordingQuery> parse_recording_query(const QueryParameters& parameters) {
+  RecordingQuery query;
+  auto page = parse_filters_and_page(parameters, {{"user_id", &query.user_id}, {"recording_type", &query.recording_type}});
+  if (!page) return page.error();
+  query.page = *page;
+  return query;
+}
+
+}  // namespace tidemark::domain

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/log_entry.h"
+#include "domain/result.h"
+#include "domain/uuid.h"
+
+namespace tidemark::domain {
+
+/// Seed 003's recording: a capture from the phone (audio, image, sensor data) by its link.
+struct Recording {
+  std::string recording_id;
+  std::string recording_link;
+  std::string recording_type;
+  std::string user_id;  ///< the app's own user id, as seed 003 sends it
+  std::optional<std::string> created_session_id;
+};
+
+inline constexpr std::size_t kMaxLinkBytes = 2048;
+
+/// Links must be absolute URLs with a scheme of `https`, `http`, `gs` or `s3`, and must not
+/// name a loopback, private or link-local host: the server may fetch them one day, and must
+/// never be steered at internal addresses (SSRF). The message says what is wrong.
+std::optional<std::string> recording_link_problem(std::string_view link);
+
+/// Validates `POST /recordings` or `PUT /recordings/{recording_id}` (the same body); with
+/// `path_id`, a `recording_id` in the body must equal it, and may be left out.
+Result<Recording> parse_recording_request(std::string_view body,
+                                          const std::optional<std::string>& path_id);
+
+inline constexpr std::string_view kRecordingCreatedV1 = "tidemark.recording.created.v1";
+inline constexpr std::string_view kRecordingUpdatedV1 = "tidemark.recording.updated.v1";
+inline constexpr std::string_view kRecordingDeletedV1 = "tidemark.recording.deleted.v1";
+
+/// A created or updated recording with its owner (the account) and, for an update, the
+/// revision it expects; the deletion names the recording only.
+struct RecordingChange {
+  Recording recording;
+  Uuid owner_id;
+  std::optional<std::int64_t> expected_revision;
+};
+std::string encode_recording(const RecordingChange& change);
+Result<RecordingChange> decode_recording(std::string_view payload);
+std::string encode_recording_deleted(std::string_view recording_id);
+Result<std::string> decode_recording_deleted(std::string_view payload);
+
+/// `GET /recordings` filters (`user_id`, `recording_type`) and paging.
+struct RecordingQuery {
+  std::optional<std::string> user_id;
+  std::optional<std::string> recording_type;
+  PageQuery page;
+};
+Result<RecordingQuery> parse_recording_query(const QueryParameters& parameters);
+
+}  // namespace tidemark::domain

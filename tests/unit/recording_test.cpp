@@ -1,0 +1,54 @@
+#include "domain/recording.h"
+
+#include <gtest/gtest.h>
+
+using tidemark::domain::decode_recording;
+using tidemark::domain::encode_recording;
+using tidemark::domain::parse_recording_request;
+using tidemark::domain::Recording;
+using tidemark::domain::recording_link_problem;
+using tidemark::domain::Uuid;
+
+TEST(RecordingLink, AcceptsExternalUrlsOfTheAllowedSchemes) {
+  for (const char* link : {"https://storage.example.com/a.wav", "http://cdn.example.org:8080/x",
+                           "gs://bucket/path/r.wav", "s3://bucket/key", "HTTPS://Example.com/x",
+                           "https://172.32.0.1/x", "https://8.8.8.8/x"}) {
+    EXPECT_EQ(recording_link_problem(link), std::nullopt) << link;
+  }
+}
+
+TEST(RecordingLink, RefusesInternalHostsOtherSchemesAndCredentials) {
+  for (const char* link :
+       {"http://127.0.0.1/x", "http://127.1.2.3/x", "http://localhost:8080/x",
+        "http://api.localhost/x", "http://10.1.2.3/x", "http://172.16.0.1/x", "http://172.31.9.9/x",
+        "http://192.168.0.1/x", "http://169.254.169.254/", "http://0.0.0.0/", "http://[::1]/",
+        "http://100.64.0.1/", "http://metadata.internal/", "ftp://example.com/x",
+        "file:///etc/passwd", "https://u:p@example.com/", "https:///nohost", "relative/path",
+        "https://exa mple.com/"}) {
+    EXPECT_NE(recording_link_problem(link), std::nullopt) << link;
+  }
+}
+
+TEST(ParseRecordingRequest, ReadsSeed003BodyAndChecksThePathId) {
+  const std::string body =
+      R"({"recording_id":"r1","recording_link":"https://x.example.com/r","recording_type":"face",)"
+      R"("user_id":"u1","created_session_id":"s1"})";
+  auto parsed = parse_recording_request(body, std::nullopt);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->recording_id, "r1");
+  EXPECT_EQ(parsed->created_session_id, "s1");
+  EXPECT_TRUE(parse_recording_request(body, std::string("r1")).ok());
+  EXPECT_FALSE(parse_recording_request(body, std::string("r2")).ok());
+  EXPECT_FALSE(parse_recording_request(R"({"recording_id":"r1"})", std::nullopt).ok());
+}
+
+TEST(RecordingPayload, RoundTripsWithOwnerAndExpectedRevision) {
+  Recording recording{"r1", "gs://b/r", "audio", "u1", std::nullopt};
+  Uuid owner = *Uuid::parse("0e0f7a9c-1b2d-4c3e-8f40-5a6b7c8d9e0f");
+  auto decoded = decode_recording(encode_recording({recording, owner, 4}));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->recording.recording_link, "gs://b/r");
+  EXPECT_EQ(decoded->recording.created_session_id, std::nullopt);
+  EXPECT_EQ(decoded->owner_id, owner);
+  EXPECT_EQ(decoded->expected_revision, 4);
+}
