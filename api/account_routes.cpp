@@ -575,6 +575,23 @@ bool may_access(const Caller& caller, const std::optional<Uuid>& target) {
 
 }  // namespace
 
+std::optional<HttpResponse> user_by_session(pqxx::connection& connection, const Caller& caller,
+                                            const std::string& session_id_text) {
+  auto session_id = Uuid::parse(session_id_text);
+  if (!session_id) return std::nullopt;
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(
+      std::string("SELECT ") + kCallerColumns +
+          ", u.user_id::text FROM sessions s JOIN users u ON u.user_id = s.user_id "
+          "WHERE s.session_id = $1::uuid AND s.revoked_at IS NULL AND s.expires_at > now()",
+      session_id->to_string());
+  bool allowed = !rows.empty() && (caller.role == domain::Role::admin ||
+                                   caller.user_id.to_string() == rows[0][5].c_str());
+  if (!allowed) return std::nullopt;
+  return seed000_user_response(
+      caller_from_row(rows[0], *Uuid::parse(rows[0][5].c_str()), *session_id));
+}
+
 void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
   auto route = [&router, context](const char* method, const char* path, auto handler) {
     router.add(method, path,
@@ -707,34 +724,6 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
                        200, "Hello " + caller.full_name.value_or(caller.username)));
                  });
   });
-  route("GET", "/users/{session_id}",
-        [](auto context, auto& request, auto& parameters, Respond respond) {
-          auto session_id = Uuid::parse(parameters.at("session_id"));
-          authenticate(
-              context, request, std::move(respond),
-              [session_id](pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                if (!session_id) {
-                  respond(error_response(404, "Invalid session ID or user not found"));
-                  return;
-                }
-                pqxx::nontransaction read(connection);
-                auto rows = read.exec_params(
-                    std::string("SELECT ") + kCallerColumns +
-                        ", u.user_id::text FROM sessions s JOIN users u ON u.user_id = s.user_id "
-                        "WHERE s.session_id = $1::uuid AND s.revoked_at IS NULL "
-                        "AND s.expires_at > now()",
-                    session_id->to_string());
-                bool allowed = !rows.empty() && (caller.role == domain::Role::admin ||
-                                                 caller.user_id.to_string() == rows[0][5].c_str());
-                if (!allowed) {
-                  respond(error_response(404, "Invalid session ID or user not found"));
-                  return;
-                }
-                Caller owner =
-                    caller_from_row(rows[0], *Uuid::parse(rows[0][5].c_str()), *session_id);
-                respond(seed000_user_response(owner));
-              });
-        });
   route("PATCH", "/user/update", [](auto context, auto& request, auto&, Respond respond) {
     authenticate(context, request, std::move(respond),
                  [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {
@@ -767,7 +756,7 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
                                   caller.user_id.to_string());
                  });
   });
-  route("GET", "/users", [](auto context, auto& request, auto&, Respond respond) {
+  route("GET", "/admin/users", [](auto context, auto& request, auto&, Respond respond) {
     auto query = domain::parse_page_query(request.query);
     if (!query) {
       respond(error_response(query.error()));

@@ -35,6 +35,11 @@ Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
 /// The user `user_id` as a Caller (without a session), or nullopt when there is none.
 std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id);
 
+/// Seed 000's `GET /users/{session_id}` answer, when `session_id` is an active session of the
+/// caller (or the caller is an admin); nullopt otherwise.
+std::optional<HttpResponse> user_by_session(pqxx::connection& connection, const Caller& caller,
+                                            const std::string& session_id);
+
 /// 401 with seed 001's shape as well as ours: `{"detail", "status_code", "message"}`.
 HttpResponse unauthorized_response(std::string_view detail);
 

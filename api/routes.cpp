@@ -22,6 +22,7 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context) {
   add_account_routes(*router, context);
   add_algorithm_routes(*router, context);
   add_recording_routes(*router, context);
+  add_app_user_routes(*router, context);
   return router;
 }
 

@@ -63,6 +63,7 @@ void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_account_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context);
+void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context);
 
 /// Runs `work` on the database pool, off the HTTP threads. Answers 503 (with Retry-After)
 /// when the pool is full or PostgreSQL cannot be reached, and 500, logged with the request

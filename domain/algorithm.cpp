@@ -74,22 +74,11 @@ Result<AlgorithmChange> decode_algorithm(std::string_view payload) {
 }
 
 std::string encode_algorithm_deleted(std::string_view algo_id) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  writer.Key("algo_id");
-  write_string(writer, algo_id);
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return encode_id_payload("algo_id", algo_id);
 }
 
 Result<std::string> decode_algorithm_deleted(std::string_view payload) {
-  auto document = parse_json_object(payload, "algorithm deletion");
-  if (!document) return document.error();
-  JsonFieldReader fields(*document);
-  auto algo_id = fields.string("algo_id", true, kMaxIdentifierBytes);
-  if (auto error = fields.finish()) return invalid("algorithm deletion: " + error->message);
-  return *algo_id;
+  return decode_id_payload(payload, "algo_id", "algorithm deletion");
 }
 
 Result<AlgorithmQuery> parse_algorithm_query(const QueryParameters& parameters) {

@@ -51,12 +51,59 @@ std::string to_json(const rapidjson::Value& value) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+std::string encode_id_payload(std::string_view name, std::string_view value) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_string(writer, name);
+  write_string(writer, value);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<std::string> decode_id_payload(std::string_view payload, std::string_view name,
+                                      std::string_view what) {
+  auto document = parse_json_object(payload, what);
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  auto id = fields.string(name, true, 128);
+  if (auto error = fields.finish()) return invalid(std::string(what) + ": " + error->message);
+  return *id;
+}
+
+std::string JsonFieldReader::qualified(std::string_view name) const {
+  return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);
+}
+
+std::optional<double> JsonFieldReader::number(std::string_view name, bool required) {
+  const rapidjson::Value* value = find(name, required);
+  if (!value) return std::nullopt;
+  if (!value->IsNumber()) {
+    fail("field '" + qualified(name) + "' must be a number");
+    return std::nullopt;
+  }
+  return value->GetDouble();
+}
+
+const rapidjson::Value* JsonFieldReader::object(std::string_view name, bool required) {
+  const rapidjson::Value* value = find(name, required);
+  if (value && !value->IsObject()) {
+    fail("field '" + qualified(name) + "' must be a JSON object");
+    return nullptr;
+  }
+  return value;
+}
+
+void JsonFieldReader::adopt(const JsonFieldReader& nested) {
+  if (auto error = nested.finish()) fail(error->message);
+}
+
 const rapidjson::Value* JsonFieldReader::find(std::string_view name, bool required) {
   known_.emplace(name);
   auto member = object_.FindMember(
       rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
   if (member == object_.MemberEnd() || member->value.IsNull()) {
-    if (required) fail("field '" + std::string(name) + "' is required");
+    if (required) fail("field '" + qualified(name) + "' is required");
     return nullptr;
   }
   return &member->value;
@@ -71,20 +118,20 @@ std::optional<std::string> JsonFieldReader::string(std::string_view name, bool r
   const rapidjson::Value* value = find(name, required);
   if (!value) return std::nullopt;
   if (!value->IsString()) {
-    fail("field '" + std::string(name) + "' must be a string");
+    fail("field '" + qualified(name) + "' must be a string");
     return std::nullopt;
   }
   std::string text(value->GetString(), value->GetStringLength());
   if (text.find('\0') != std::string::npos) {
-    fail("field '" + std::string(name) + "' must not contain a NUL character");
+    fail("field '" + qualified(name) + "' must not contain a NUL character");
     return std::nullopt;
   }
   if (text.empty()) {
-    fail("field '" + std::string(name) + "' must not be empty");
+    fail("field '" + qualified(name) + "' must not be empty");
     return std::nullopt;
   }
   if (text.size() > max_length) {
-    fail("field '" + std::string(name) + "' must be at most " + std::to_string(max_length) +
+    fail("field '" + qualified(name) + "' must be at most " + std::to_string(max_length) +
          " bytes");
     return std::nullopt;
   }
@@ -96,16 +143,16 @@ std::optional<std::string> JsonFieldReader::object_text(std::string_view name, b
   const rapidjson::Value* value = find(name, required);
   if (!value) return std::nullopt;
   if (!value->IsObject()) {
-    fail("field '" + std::string(name) + "' must be a JSON object");
+    fail("field '" + qualified(name) + "' must be a JSON object");
     return std::nullopt;
   }
   if (contains_nul(*value)) {
-    fail("field '" + std::string(name) + "' must not contain a NUL character");
+    fail("field '" + qualified(name) + "' must not contain a NUL character");
     return std::nullopt;
   }
   std::string text = to_json(*value);
   if (text.size() > max_bytes) {
-    fail("field '" + std::string(name) + "' must be at most " + std::to_string(max_bytes) +
+    fail("field '" + qualified(name) + "' must be at most " + std::to_string(max_bytes) +
          " bytes of JSON");
     return std::nullopt;
   }
@@ -116,7 +163,7 @@ std::optional<Uuid> JsonFieldReader::uuid(std::string_view name, bool required) 
   auto text = string(name, required, 36);
   if (!text) return std::nullopt;
   auto parsed = Uuid::parse(*text);
-  if (!parsed) fail("field '" + std::string(name) + "' must be a UUID");
+  if (!parsed) fail("field '" + qualified(name) + "' must be a UUID");
   return parsed;
 }
 
@@ -124,7 +171,7 @@ std::optional<Timestamp> JsonFieldReader::timestamp(std::string_view name, bool 
   auto text = string(name, required, 64);
   if (!text) return std::nullopt;
   auto parsed = parse_timestamp(*text);
-  if (!parsed) fail("field '" + std::string(name) + "' must be an RFC 3339 date-time");
+  if (!parsed) fail("field '" + qualified(name) + "' must be an RFC 3339 date-time");
   return parsed;
 }
 
@@ -132,7 +179,7 @@ std::optional<Error> JsonFieldReader::finish() const {
   if (error_) return error_;
   for (const auto& member : object_.GetObject()) {
     std::string_view name(member.name.GetString(), member.name.GetStringLength());
-    if (!known_.contains(name)) return invalid("unknown field '" + std::string(name) + "'");
+    if (!known_.contains(name)) return invalid("unknown field '" + qualified(name) + "'");
   }
   return std::nullopt;
 }

@@ -158,22 +158,11 @@ Result<RecordingChange> decode_recording(std::string_view payload) {
 }
 
 std::string encode_recording_deleted(std::string_view recording_id) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  writer.Key("recording_id");
-  write_string(writer, recording_id);
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return encode_id_payload("recording_id", recording_id);
 }
 
 Result<std::string> decode_recording_deleted(std::string_view payload) {
-  auto document = parse_json_object(payload, "recording deletion");
-  if (!document) return document.error();
-  JsonFieldReader fields(*document);
-  auto recording_id = fields.string("recording_id", true, kMaxIdentifierBytes);
-  if (auto error = fields.finish()) return invalid("recording deletion: " + error->message);
-  return *recording_id;
+  return decode_id_payload(payload, "recording_id", "recording deletion");
 }
 
 Result<RecordingQuery> parse_recording_query(const QueryParameters& parameters) {

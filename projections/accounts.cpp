@@ -124,7 +124,11 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
                                 "DELETE FROM identity_claims WHERE kind = 'recording' AND value "
                                 "IN (SELECT lower(recording_id) FROM recordings "
                                 "WHERE owner_id = $1::uuid)",
-                                "DELETE FROM recordings WHERE owner_id = $1::uuid"}) {
+                                "DELETE FROM recordings WHERE owner_id = $1::uuid",
+                                "DELETE FROM identity_claims WHERE kind = 'app_user' AND value "
+                                "IN (SELECT lower(user_id) FROM app_users "
+                                "WHERE owner_id = $1::uuid)",
+                                "DELETE FROM app_users WHERE owner_id = $1::uuid"}) {
     transaction.exec_params(statement, user_id);
   }
   infra::Keyring::destroy_user_key(transaction, event.user_id);

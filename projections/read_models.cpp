@@ -6,6 +6,7 @@
 #include "infra/checkpoint_watcher.h"
 #include "projections/accounts.h"
 #include "projections/algorithms.h"
+#include "projections/app_users.h"
 #include "projections/recordings.h"
 
 namespace tidemark::projections {
@@ -76,6 +77,7 @@ void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& 
   if (apply_account_event(transaction, envelope, keyring)) return;
   if (apply_algorithm_event(transaction, envelope)) return;
   if (apply_recording_event(transaction, envelope)) return;
+  if (apply_app_user_event(transaction, envelope, keyring)) return;
   throw PoisonRecord("unknown event type '" + envelope.type + "'");
 }
 

@@ -530,12 +530,12 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
   auto user = client.post("/auth/register", R"({"username":"plainuser","password":"long enough"})");
   std::string user_token = field(user, "access_token");
 
-  auto listed = client.request("GET", "/users?size=1&page=2", "", bearer(admin_token));
+  auto listed = client.request("GET", "/admin/users?size=1&page=2", "", bearer(admin_token));
   ASSERT_EQ(listed.status, 200) << listed.body;
   EXPECT_EQ(listed.header("x-total-count"), "3");
   EXPECT_EQ(parse(listed.body)["data"].Size(), 1u);
-  EXPECT_EQ(client.request("GET", "/users", "", bearer(user_token)).status, 403);
-  EXPECT_EQ(client.request("GET", "/users?size=101", "", bearer(admin_token)).status, 400);
+  EXPECT_EQ(client.request("GET", "/admin/users", "", bearer(user_token)).status, 403);
+  EXPECT_EQ(client.request("GET", "/admin/users?size=101", "", bearer(admin_token)).status, 400);
   EXPECT_EQ(client.request("GET", "/profile/" + field(user, "user_id"), "", bearer(admin_token))
                 .status,
             200);
