@@ -16,6 +16,7 @@ namespace tidemark::api {
 struct HttpServer::State {
   std::shared_ptr<const Router> router;
   std::size_t max_body_bytes = 0;
+  std::size_t max_upload_bytes = 0;
   std::vector<std::string> cors_origins;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> draining{false};
@@ -155,10 +156,15 @@ class PistacheHandler : public Http::Handler {
       return;
     }
     converted.query = std::move(*query);
-    if (converted.body.size() > state->max_body_bytes) {
+    // Uploads (any media type but JSON and forms) have a limit of their own.
+    std::string content_type = converted.header("content-type");
+    bool upload = !content_type.empty() && !content_type.starts_with("application/json") &&
+                  !content_type.starts_with("application/x-www-form-urlencoded") &&
+                  !content_type.starts_with("text/plain");
+    std::size_t limit = upload ? state->max_upload_bytes : state->max_body_bytes;
+    if (converted.body.size() > limit) {
       respond(error_response(413, "request body is " + std::to_string(converted.body.size()) +
-                                      " bytes; the limit is " +
-                                      std::to_string(state->max_body_bytes)));
+                                      " bytes; the limit is " + std::to_string(limit)));
       return;
     }
     try {
@@ -194,6 +200,7 @@ HttpServer::HttpServer(Options options, std::shared_ptr<const Router> router)
     : options_(std::move(options)), state_(std::make_shared<State>()) {
   state_->router = std::move(router);
   state_->max_body_bytes = options_.max_body_bytes;
+  state_->max_upload_bytes = options_.max_upload_bytes;
   state_->cors_origins = options_.cors_origins;
 }
 
@@ -209,7 +216,8 @@ std::uint16_t HttpServer::start() {
   auto options = Http::Endpoint::options()
                      .threads(options_.threads)
                      .flags(Tcp::Options::ReuseAddr)
-                     .maxRequestSize(options_.max_body_bytes + 64 * 1024)
+                     .maxRequestSize(std::max(options_.max_body_bytes, options_.max_upload_bytes) +
+                                     64 * 1024)
                      .headerTimeout(std::chrono::seconds(10))
                      .bodyTimeout(std::chrono::seconds(60));
   endpoint_->init(options);

@@ -9,6 +9,7 @@
 #include "domain/json.h"
 #include "domain/recording.h"
 #include "infra/database.h"
+#include "infra/cipher.h"
 #include "infra/ids.h"
 
 namespace tidemark::api {
@@ -17,7 +18,8 @@ namespace {
 constexpr const char* kRecordingColumns =
     "recording_id, recording_link, recording_type, user_id, created_session_id, revision, "
     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), owner_id::text";
+    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), owner_id::text, "
+    "content_sha256, content_type, content_size";
 
 void write_recording(domain::JsonWriter& writer, const pqxx::row& row) {
   writer.StartObject();
@@ -37,6 +39,19 @@ void write_recording(domain::JsonWriter& writer, const pqxx::row& row) {
   domain::write_string(writer, row[6].c_str());
   writer.Key("updated_at");
   domain::write_string(writer, row[7].c_str());
+  writer.Key("content");
+  if (row[9].is_null()) {
+    writer.Null();
+  } else {
+    writer.StartObject();
+    writer.Key("sha256");
+    domain::write_string(writer, row[9].c_str());
+    writer.Key("content_type");
+    domain::write_string(writer, row[10].c_str());
+    writer.Key("size");
+    writer.Int64(row[11].as<std::int64_t>());
+    writer.EndObject();
+  }
   writer.EndObject();
 }
 
@@ -197,7 +212,7 @@ HttpResponse list_recordings(pqxx::connection& connection, const domain::Recordi
                                    " ORDER BY created_at DESC, recording_id LIMIT $4 OFFSET $5",
                                owner, query.user_id, query.recording_type, query.page.size,
                                (query.page.page - 1) * query.page.size);
-  std::int64_t total = rows.empty() ? 0 : rows[0][9].as<std::int64_t>();
+  std::int64_t total = rows.empty() ? 0 : rows[0][12].as<std::int64_t>();
   if (rows.empty() && query.page.page > 1) {
     total = read.exec_params1("SELECT count(*)" + where, owner, query.user_id,
                               query.recording_type)[0]
@@ -210,6 +225,69 @@ HttpResponse list_recordings(pqxx::connection& connection, const domain::Recordi
   writer.EndArray();
   HttpResponse response{200, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
   response.headers.emplace_back("X-Total-Count", std::to_string(total));
+  return response;
+}
+
+/// PUT /recordings/{id}/content: the raw bytes, stored once per SHA-256, then attached by event.
+void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                    const std::string& id, const Caller& caller, pqxx::connection& connection,
+                    Respond& respond) {
+  std::string content_type = request.header("content-type");
+  if (!domain::is_media_type(content_type)) {
+    respond(error_response(400, "Content-Type must name the recording's media type, such as "
+                                "audio/wav or image/jpeg"));
+    return;
+  }
+  if (request.body.empty()) {
+    respond(error_response(400, "the request body must hold the recording's bytes"));
+    return;
+  }
+  std::optional<std::string> owner =
+      caller.role == domain::Role::admin ? std::nullopt
+                                         : std::optional(caller.user_id.to_string());
+  if (!find_recording(connection, id, owner)) {
+    bool readable = caller.role == domain::Role::analyst &&
+                    find_recording(connection, id, std::nullopt);
+    respond(readable ? analysts_change_nothing() : error_response(404, "Recording not found"));
+    return;
+  }
+  std::string sha256 = infra::sha256_hex(request.body);
+  {
+    pqxx::work transaction(connection);
+    transaction.exec_params(
+        "INSERT INTO content_blobs (sha256, content, size) VALUES ($1, $2, $3) "
+        "ON CONFLICT (sha256) DO NOTHING",
+        sha256, pqxx::binarystring(request.body), static_cast<std::int64_t>(request.body.size()));
+    transaction.commit();
+  }
+  auto event = make_envelope(
+      request, domain::kRecordingContentAttachedV1, id, "recordings/" + id,
+      domain::encode_content_attached(
+          {id, sha256, static_cast<std::int64_t>(request.body.size()), content_type}),
+      caller.user_id.to_string());
+  append_events(*context, {event}, std::move(respond),
+                [context, request, id](bool, Respond respond) {
+                  with_database(*context, request, std::move(respond),
+                                [id](pqxx::connection& connection) {
+                                  auto row = find_recording(connection, id, std::nullopt);
+                                  return row ? recording_response(200, *row)
+                                             : error_response(404, "Recording not found");
+                                });
+                });
+}
+
+HttpResponse download_content(pqxx::connection& connection, const std::string& id,
+                              const std::optional<std::string>& owner) {
+  pqxx::nontransaction read(connection);
+  auto rows = read.exec_params(
+      "SELECT b.content, r.content_type, r.content_sha256 FROM recordings r "
+      "JOIN content_blobs b ON b.sha256 = r.content_sha256 WHERE r.recording_id = $1 "
+      "AND ($2::uuid IS NULL OR r.owner_id = $2::uuid)",
+      id, owner);
+  if (rows.empty()) return error_response(404, "Recording or its content not found");
+  pqxx::binarystring content(rows[0][0]);
+  HttpResponse response{200, content.str(), rows[0][1].c_str(), {}};
+  response.headers.emplace_back("ETag", "\"" + std::string(rows[0][2].c_str()) + "\"");
   return response;
 }
 
@@ -247,6 +325,26 @@ void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
                               auto row = find_recording(connection, id, readable_owner(caller));
                               respond(row ? recording_response(200, *row)
                                           : error_response(404, "Recording not found"));
+                            });
+             });
+  router.add("PUT", "/recordings/{recording_id}/content",
+             [context](const HttpRequest& request, const PathParameters& parameters,
+                       Respond respond) {
+               authenticate(context, request, std::move(respond),
+                            [context, request, id = parameters.at("recording_id")](
+                                pqxx::connection& connection, const Caller& caller,
+                                Respond& respond) {
+                              upload_content(context, request, id, caller, connection, respond);
+                            });
+             });
+  router.add("GET", "/recordings/{recording_id}/content",
+             [context](const HttpRequest& request, const PathParameters& parameters,
+                       Respond respond) {
+               authenticate(context, request, std::move(respond),
+                            [id = parameters.at("recording_id")](pqxx::connection& connection,
+                                                                 const Caller& caller,
+                                                                 Respond& respond) {
+                              respond(download_content(connection, id, readable_owner(caller)));
                             });
              });
   for (bool remove : {false, true}) {

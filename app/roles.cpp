@@ -210,6 +210,7 @@ class ApiRole {
         api::HttpServer::Options{settings.http_host, static_cast<std::uint16_t>(settings.http_port),
                                  static_cast<int>(settings.http_threads),
                                  static_cast<std::size_t>(settings.max_body_bytes),
+                                 static_cast<std::size_t>(settings.max_upload_bytes),
                                  split_list(settings.cors_origins)},
         api::make_router(context));
   }

@@ -165,6 +165,52 @@ Result<std::string> decode_recording_deleted(std::string_view payload) {
   return decode_id_payload(payload, "recording_id", "recording deletion");
 }
 
+std::string encode_content_attached(const ContentAttached& event) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("recording_id");
+  write_string(writer, event.recording_id);
+  writer.Key("sha256");
+  write_string(writer, event.sha256);
+  writer.Key("size");
+  writer.Int64(event.size);
+  writer.Key("content_type");
+  write_string(writer, event.content_type);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<ContentAttached> decode_content_attached(std::string_view payload) {
+  auto document = parse_json_object(payload, "content attachment");
+  if (!document) return document.error();
+  JsonFieldReader fields(*document);
+  ContentAttached event;
+  event.recording_id = fields.string("recording_id", true, kMaxIdentifierBytes).value_or("");
+  event.sha256 = fields.string("sha256", true, 64).value_or("");
+  event.size = static_cast<std::int64_t>(fields.number("size", true).value_or(0));
+  event.content_type = fields.string("content_type", true, 127).value_or("");
+  if (auto error = fields.finish()) return invalid("content attachment: " + error->message);
+  return event;
+}
+
+bool is_media_type(std::string_view text) {
+  if (text.empty() || text.size() > 127) return false;
+  std::string_view essence = text.substr(0, text.find(';'));
+  while (!essence.empty() && essence.back() == ' ') essence.remove_suffix(1);
+  auto slash = essence.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == essence.size()) return false;
+  auto token = [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("!#$&-^_.+").find(static_cast<char>(c)) !=
+                                  std::string_view::npos;
+  };
+  for (std::size_t i = 0; i < essence.size(); ++i) {
+    if (i != slash && !token(static_cast<unsigned char>(essence[i]))) return false;
+  }
+  return std::none_of(text.begin(), text.end(),
+                      [](unsigned char c) { return c < 0x20 || c == 0x7F; });
+}
+
 Result<RecordingQuery> parse_recording_query(const QueryParameters& parameters) {
   RecordingQuery query;
   auto page = parse_filters_and_page(parameters, {{"user_id", &query.user_id}, {"recording_type", &query.recording_type}});

@@ -35,6 +35,22 @@ Result<Recording> parse_recording_request(std::string_view body,
 inline constexpr std::string_view kRecordingCreatedV1 = "tidemark.recording.created.v1";
 inline constexpr std::string_view kRecordingUpdatedV1 = "tidemark.recording.updated.v1";
 inline constexpr std::string_view kRecordingDeletedV1 = "tidemark.recording.deleted.v1";
+inline constexpr std::string_view kRecordingContentAttachedV1 =
+    "tidemark.recording.content_attached.v1";
+
+/// Uploaded bytes now belong to the recording: stored once under their SHA-256.
+struct ContentAttached {
+  std::string recording_id;
+  std::string sha256;
+  std::int64_t size = 0;
+  std::string content_type;
+};
+std::string encode_content_attached(const ContentAttached& event);
+Result<ContentAttached> decode_content_attached(std::string_view payload);
+
+/// A media type as uploads send it (`audio/wav`, `image/jpeg; q=1` …): `type/subtype` of
+/// token characters, parameters allowed, at most 127 characters.
+bool is_media_type(std::string_view text);
 
 /// A created or updated recording with its owner (the account) and, for an update, the
 /// revision it expects; the deletion names the recording only.

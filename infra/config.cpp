@@ -207,7 +207,9 @@ void add_api(SettingsSchema& schema) {
   schema.integer("http_threads", &Settings::http_threads, 2, 1, 64,
                  "HTTP reactor threads (connections are spread over them)");
   schema.integer("max_body_bytes", &Settings::max_body_bytes, 1 << 20, 1024, 1LL << 30,
-                 "largest request body accepted; larger ones get 413");
+                 "largest JSON request body accepted; larger ones get 413");
+  schema.integer("max_upload_bytes", &Settings::max_upload_bytes, 16 << 20, 1024, 1LL << 31,
+                 "largest uploaded recording (PUT /recordings/{id}/content); larger get 413");
   schema.integer("produce_timeout_ms", &Settings::produce_timeout_ms, 5000, 100, 300000,
                  "how long a write waits for the broker's acknowledgement before 503");
   schema.integer("projection_wait_ms", &Settings::projection_wait_ms, 5000, 0, 60000,

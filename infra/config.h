@@ -31,6 +31,7 @@ struct Settings {
   std::int64_t http_port = 0;
   std::int64_t http_threads = 0;
   std::int64_t max_body_bytes = 0;
+  std::int64_t max_upload_bytes = 0;
   std::int64_t produce_timeout_ms = 0;
   std::int64_t projection_wait_ms = 0;
   std::int64_t db_pool_size = 0;

@@ -124,6 +124,10 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
                                 "DELETE FROM identity_claims WHERE kind = 'recording' AND value "
                                 "IN (SELECT lower(recording_id) FROM recordings "
                                 "WHERE owner_id = $1::uuid)",
+                                "DELETE FROM content_blobs WHERE sha256 IN (SELECT content_sha256 "
+                                "FROM recordings WHERE owner_id = $1::uuid) AND NOT EXISTS "
+                                "(SELECT 1 FROM recordings r WHERE r.content_sha256 = "
+                                "content_blobs.sha256 AND r.owner_id <> $1::uuid)",
                                 "DELETE FROM recordings WHERE owner_id = $1::uuid",
                                 "DELETE FROM identity_claims WHERE kind = 'app_user' AND value "
                                 "IN (SELECT lower(user_id) FROM app_users "

@@ -44,10 +44,25 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
     }
     return true;
   }
+  if (envelope.type == domain::kRecordingContentAttachedV1) {
+    auto attached = domain::decode_content_attached(envelope.payload);
+    if (!attached) throw PoisonRecord(attached.error().message);
+    transaction.exec_params(
+        "UPDATE recordings SET content_sha256 = $2, content_type = $3, content_size = $4, "
+        "updated_at = $5::timestamptz WHERE recording_id = $1",
+        attached->recording_id, attached->sha256, attached->content_type, attached->size, time);
+    return true;
+  }
   if (envelope.type == domain::kRecordingDeletedV1) {
     auto recording_id = domain::decode_recording_deleted(envelope.payload);
     if (!recording_id) throw PoisonRecord(recording_id.error().message);
-    transaction.exec_params("DELETE FROM recordings WHERE recording_id = $1", *recording_id);
+    // Uploaded bytes go with the last recording that holds them: they may be personal.
+    transaction.exec_params(
+        "WITH gone AS (DELETE FROM recordings WHERE recording_id = $1 RETURNING content_sha256) "
+        "DELETE FROM content_blobs WHERE sha256 IN (SELECT content_sha256 FROM gone) "
+        "AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.content_sha256 = content_blobs.sha256 "
+        "AND r.recording_id <> $1)",
+        *recording_id);
     transaction.exec_params(
         "DELETE FROM identity_claims WHERE kind = 'recording' AND value = lower($1)",
         *recording_id);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <pqxx/pqxx>
+
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
 
@@ -113,6 +115,69 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
   EXPECT_EQ(owner.post("/recordings", recording("gs-link", "u-a", "face", "gs://bucket/r.wav"))
                 .status,
             201);
+}
+
+TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
+  TestStack stack(TestStack::Options{3, {"--max-upload-bytes", "65536"}, true});
+  HttpClient owner(stack.api_port());
+  HttpClient other(stack.api_port());
+  sign_in(owner, "uploader");
+  sign_in(other, "not-the-owner");
+  ASSERT_EQ(owner.post("/recordings", recording("clip-1", "u-1", "audio")).status, 201);
+  ASSERT_EQ(owner.post("/recordings", recording("clip-2", "u-1", "audio")).status, 201);
+  EXPECT_EQ(owner.get("/recordings/clip-1/content").status, 404);
+
+  std::string bytes;
+  for (int i = 0; i < 40000; ++i) bytes.push_back(static_cast<char>((i * 7919) % 256));
+  auto uploaded = owner.request("PUT", "/recordings/clip-1/content", bytes,
+                                {{"Content-Type", "audio/wav"}});
+  ASSERT_EQ(uploaded.status, 200) << uploaded.body;
+  auto content = parse(uploaded.body)["content"].GetObject();
+  EXPECT_EQ(content["size"].GetInt64(), 40000);
+  EXPECT_EQ(std::string(content["content_type"].GetString()), "audio/wav");
+  std::string sha256 = content["sha256"].GetString();
+  EXPECT_EQ(sha256.size(), 64u);
+
+  auto downloaded = owner.get("/recordings/clip-1/content");
+  ASSERT_EQ(downloaded.status, 200);
+  EXPECT_EQ(downloaded.header("content-type"), "audio/wav");
+  EXPECT_TRUE(downloaded.body == bytes) << "the bytes came back different";
+  EXPECT_EQ(other.get("/recordings/clip-1/content").status, 404);
+  EXPECT_EQ(other.request("PUT", "/recordings/clip-1/content", bytes,
+                          {{"Content-Type", "audio/wav"}})
+                .status,
+            404);
+
+  // The same bytes for another recording are stored once.
+  ASSERT_EQ(owner.request("PUT", "/recordings/clip-2/content", bytes, {{"Content-Type", "audio/wav"}})
+                .status,
+            200);
+  auto connection = stack.connect();
+  pqxx::nontransaction sql(*connection);
+  EXPECT_EQ(sql.exec1("SELECT count(*) FROM content_blobs")[0].as<int>(), 1);
+
+  std::string at_limit(65536, 'a');
+  EXPECT_EQ(owner.request("PUT", "/recordings/clip-2/content", at_limit,
+                          {{"Content-Type", "application/octet-stream"}})
+                .status,
+            200);
+  auto over = owner.request("PUT", "/recordings/clip-2/content", at_limit + "b",
+                            {{"Content-Type", "application/octet-stream"}});
+  EXPECT_EQ(over.status, 413);
+  EXPECT_NE(over.body.find("limit is 65536"), std::string::npos) << over.body;
+  // Pistache itself refuses a Content-Type that is no media type, before our handler runs.
+  EXPECT_EQ(owner.request("PUT", "/recordings/clip-2/content", "x", {{"Content-Type", "nonsense"}})
+                .status,
+            415);
+  auto empty = owner.request("PUT", "/recordings/clip-2/content", "", {{"Content-Type", "audio/wav"}});
+  EXPECT_EQ(empty.status, 400) << empty.body;
+  EXPECT_EQ(owner.request("PUT", "/recordings/nope/content", "x", {{"Content-Type", "audio/wav"}})
+                .status,
+            404);
+  // Deleting the account removes its uploads too: they may be faces and voices.
+  ASSERT_EQ(owner.request("DELETE", "/user/delete").status, 200);
+  EXPECT_EQ(sql.exec1("SELECT count(*) FROM content_blobs")[0].as<int>(), 0);
+  EXPECT_EQ(sql.exec1("SELECT count(*) FROM recordings")[0].as<int>(), 0);
 }
 
 }  // namespace
