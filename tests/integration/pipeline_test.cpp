@@ -309,9 +309,12 @@ TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
 
 TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
   TestStack stack(TestStack::Options{
-      3, {"--projection-wait-ms", "3000", "--drain-timeout-ms", "10000"}, true});
+      3, {"--projection-wait-ms", "5000", "--drain-timeout-ms", "15000"}, true});
   HttpClient writer(stack.api_port());
   sign_in(writer);
+  // Connected before SIGTERM, so the refusal below is the server's answer, not a closed port.
+  HttpClient late(stack.api_port());
+  ASSERT_EQ(late.get("/healthz").status, 200);
   // Without a projector a write waits the whole projection wait: in flight when SIGTERM comes.
   stack.stop_projector();
   std::thread writer_thread;
@@ -319,10 +322,9 @@ TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
   writer_thread = std::thread([&] {
     in_flight = writer.post("/events", entry_body("u-drain", "tap"));
   });
-  std::this_thread::sleep_for(1000ms);
+  std::this_thread::sleep_for(1500ms);
   stack.api().send_signal(SIGTERM);
   std::this_thread::sleep_for(300ms);
-  HttpClient late(stack.api_port());
   auto refused = late.get("/healthz");
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_NE(refused.body.find("shutting down"), std::string::npos) << refused.body;
