@@ -201,14 +201,14 @@ HttpResponse list_algorithms(pqxx::connection& connection, const domain::Algorit
 }  // namespace
 
 void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/algos",
+  router.add("POST", "/algos", idempotent(context,
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection& connection, const Caller& caller,
                                                Respond& respond) {
                               create_algorithm(context, request, caller, connection, respond);
                             });
-             });
+             }));
   router.add("GET", "/algos",
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                auto query = domain::parse_algorithm_query(request.query);

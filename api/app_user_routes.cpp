@@ -227,14 +227,14 @@ HttpResponse list_app_users(pqxx::connection& connection, const domain::PageQuer
 }  // namespace
 
 void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/users",
+  router.add("POST", "/users", idempotent(context,
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection& connection, const Caller& caller,
                                                Respond& respond) {
                               create_app_user(context, request, caller, connection, respond);
                             });
-             });
+             }));
   router.add("GET", "/users",
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                auto page = domain::parse_page_query(request.query);

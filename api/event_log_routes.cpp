@@ -302,14 +302,14 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
 }  // namespace
 
 void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/events",
+  router.add("POST", "/events", idempotent(context,
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection&, const Caller& caller,
                                                Respond& respond) {
                               create_entry(context, request, std::move(respond), caller);
                             });
-             });
+             }));
   router.add("GET", "/events/{event_id}",
              [context](const HttpRequest& request, const PathParameters& parameters,
                        Respond respond) {

@@ -294,14 +294,14 @@ HttpResponse download_content(pqxx::connection& connection, const std::string& i
 }  // namespace
 
 void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/recordings",
+  router.add("POST", "/recordings", idempotent(context,
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection& connection, const Caller& caller,
                                                Respond& respond) {
                               create_recording(context, request, caller, connection, respond);
                             });
-             });
+             }));
   router.add("GET", "/recordings",
              [context](const HttpRequest& request, const PathParameters&, Respond respond) {
                auto query = domain::parse_recording_query(request.query);

@@ -2,12 +2,16 @@
 
 #include "api/accounts.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <mutex>
 #include <pqxx/pqxx>
 
 #include "domain/position.h"
 #include "infra/checkpoint_watcher.h"
+#include "domain/json.h"
+#include "infra/cipher.h"
 #include "infra/database.h"
 #include "infra/ids.h"
 #include "infra/kafka.h"
@@ -109,6 +113,116 @@ domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view
                                     std::string actor) {
   return new_envelope(type, std::move(key), std::move(subject), std::move(payload),
                       request.request_id, std::move(actor));
+}
+
+namespace {
+
+/// The headers a replayed answer must repeat.
+constexpr std::array<std::string_view, 4> kReplayedHeaders = {"Location", "ETag",
+                                                              "X-Tidemark-Position", "Set-Cookie"};
+
+std::string headers_json(const HttpResponse& response) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartObject();
+  for (const auto& [name, value] : response.headers) {
+    if (std::find(kReplayedHeaders.begin(), kReplayedHeaders.end(), name) == kReplayedHeaders.end()) {
+      continue;
+    }
+    domain::write_string(writer, name);
+    domain::write_string(writer, value);
+  }
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+HttpResponse replayed(const pqxx::row& row) {
+  HttpResponse response{row[0].as<int>(), row[2].c_str(), row[1].c_str(), {}};
+  rapidjson::Document headers;
+  headers.Parse(row[3].c_str());
+  if (headers.IsObject()) {
+    for (const auto& member : headers.GetObject()) {
+      response.headers.emplace_back(member.name.GetString(), member.value.GetString());
+    }
+  }
+  response.headers.emplace_back("Idempotent-Replayed", "true");
+  return response;
+}
+
+}  // namespace
+
+Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler) {
+  return [context, handler](const HttpRequest& request, const PathParameters& parameters,
+                            Respond respond) {
+    std::string key = request.header("idempotency-key");
+    if (key.empty()) {
+      handler(request, parameters, std::move(respond));
+      return;
+    }
+    if (key.size() > 255) {
+      respond(error_response(400, "Idempotency-Key must be at most 255 characters"));
+      return;
+    }
+    // Scoped to the caller's credentials, so two callers' keys never meet.
+    std::string credentials = request.header("authorization") + "|" + request.header("cookie");
+    std::string scope = infra::sha256_hex(credentials + "|" + request.method + " " +
+                                          request.path + "|" + key);
+    std::string request_hash = infra::sha256_hex(request.body);
+    with_database_then(
+        *context, request, std::move(respond),
+        [context, handler, request, parameters, scope, request_hash](
+            pqxx::connection& connection, Respond& respond) {
+          {
+            pqxx::work transaction(connection);
+            auto claimed = transaction.exec_params(
+                "INSERT INTO idempotency_records (scope, request_hash, status) VALUES ($1, $2, 0) "
+                "ON CONFLICT (scope) DO NOTHING RETURNING 1",
+                scope, request_hash);
+            if (claimed.empty()) {
+              auto rows = transaction.exec_params(
+                  "SELECT status, content_type, body, headers::text, request_hash "
+                  "FROM idempotency_records WHERE scope = $1",
+                  scope);
+              transaction.commit();
+              if (rows.empty()) {
+                respond(error_response(409, "a request with this Idempotency-Key is in progress"));
+              } else if (rows[0][4].c_str() != request_hash) {
+                respond(error_response(
+                    422, "this Idempotency-Key was used with a different request body"));
+              } else if (rows[0][0].as<int>() == 0) {
+                respond(error_response(409, "a request with this Idempotency-Key is in progress"));
+              } else {
+                respond(replayed(rows[0]));
+              }
+              return;
+            }
+            transaction.commit();
+          }
+          Respond keep_answer = [context, scope, respond](HttpResponse response) {
+            bool keep = response.status >= 200 && response.status < 300;
+            bool queued = context->database.submit(
+                {[scope, respond, response, keep](pqxx::connection& connection) {
+                   pqxx::work transaction(connection);
+                   if (keep) {
+                     transaction.exec_params(
+                         "UPDATE idempotency_records SET status = $2, content_type = $3, "
+                         "body = $4, headers = $5::jsonb WHERE scope = $1",
+                         scope, response.status, response.content_type, response.body,
+                         headers_json(response));
+                   } else {
+                     // A refusal is not kept: the client may fix the request and retry.
+                     transaction.exec_params("DELETE FROM idempotency_records WHERE scope = $1",
+                                             scope);
+                   }
+                   transaction.commit();
+                   respond(response);
+                 },
+                 [respond, response](std::exception_ptr) { respond(response); }});
+            if (!queued) respond(std::move(response));
+          };
+          handler(request, parameters, keep_answer);
+        });
+  };
 }
 
 std::string revision_etag(std::int64_t revision) {

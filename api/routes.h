@@ -81,6 +81,11 @@ void with_database_then(ApiContext& context, const HttpRequest& request, Respond
 void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
                    Respond respond, std::function<void(bool projected, Respond)> then);
 
+/// Wraps a create route so that `Idempotency-Key` works: the first 2xx answer is kept (per
+/// caller credentials, method, path and key) and a retry gets it back without running the
+/// route again; the same key with another body answers 422, and one still in progress 409.
+Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler);
+
 /// The weak ETag of a projected revision, `W/"3"`.
 std::string revision_etag(std::int64_t revision);
 /// The revision an `If-Match` names (`W/"3"`, `"3"`, `3`); nullopt without one or for `*`;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <map>
 #include <pqxx/pqxx>
 
 #include "tests/support/http_client.h"
@@ -115,6 +116,39 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
   EXPECT_EQ(owner.post("/recordings", recording("gs-link", "u-a", "face", "gs://bucket/r.wav"))
                 .status,
             201);
+}
+
+TEST(Recordings, IdempotencyKeyReplaysTheFirstAnswerAndAppendsNothingNew) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  sign_in(client, "retrier");
+  HttpClient other(stack.api_port());
+  sign_in(other, "other-caller");
+  const std::map<std::string, std::string> key{{"Idempotency-Key", "create-rec-7"}};
+  auto first = client.post("/recordings", recording("rec-7", "u-1", "face"), key);
+  ASSERT_EQ(first.status, 201) << first.body;
+  std::int64_t log_size = stack.dump_log().size();
+  auto retry = client.post("/recordings", recording("rec-7", "u-1", "face"), key);
+  EXPECT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(retry.header("idempotent-replayed"), "true");
+  EXPECT_EQ(retry.header("location"), "/recordings/rec-7");
+  EXPECT_EQ(static_cast<std::int64_t>(stack.dump_log().size()), log_size);  // nothing appended
+  auto changed = client.post("/recordings", recording("rec-7", "u-1", "audio"), key);
+  EXPECT_EQ(changed.status, 422) << changed.body;
+  // Another caller's key is their own: here it creates nothing of ours and conflicts on the id.
+  EXPECT_EQ(other.post("/recordings", recording("rec-7", "u-1", "face"), key).status, 409);
+  // A refused request is not kept: fixed and retried with the same key, it runs.
+  const std::map<std::string, std::string> key2{{"Idempotency-Key", "create-rec-8"}};
+  EXPECT_EQ(client.post("/recordings", recording("rec-8", "u-1", "face", "ftp://x/y"), key2).status,
+            400);
+  EXPECT_EQ(client.post("/recordings", recording("rec-8", "u-1", "face", "ftp://x/y"), key2).status,
+            400);
+  EXPECT_EQ(client.post("/recordings", recording("rec-8", "u-1", "face"),
+                        {{"Idempotency-Key", "create-rec-8b"}})
+                .status,
+            201);
+  EXPECT_EQ(client.get("/recordings").header("x-total-count"), "2");
 }
 
 TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
