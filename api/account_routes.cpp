@@ -48,20 +48,23 @@ HttpResponse message_response(int status, std::string_view message) {
 }
 
 HttpResponse too_many_requests(std::chrono::seconds retry_after, std::string_view what) {
-  HttpResponse response = error_response(
-      429, std::string("too many ") + std::string(what) + "; retry in " +
-               std::to_string(retry_after.count()) + " s");
+  HttpResponse response =
+      error_response(429, std::string("too many ") + std::string(what) + "; retry in " +
+                              std::to_string(retry_after.count()) + " s");
   response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
   return response;
 }
 
 std::string token_cookie(const ApiContext& context, const std::string& value,
                          std::chrono::seconds max_age) {
-  return context.auth.cookie_name + "=" + value + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
-         std::to_string(max_age.count()) + (context.auth.cookie_secure ? "; Secure" : "");
+  return context.auth.cookie_name + "=" + value +
+         "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age.count()) +
+         (context.auth.cookie_secure ? "; Secure" : "");
 }
 
-std::string refresh_token_hash(std::string_view token) { return infra::sha256_hex(token); }
+std::string refresh_token_hash(std::string_view token) {
+  return infra::sha256_hex(token);
+}
 
 /// A new session's or a rotation's tokens and the response that carries them.
 struct IssuedTokens {
@@ -111,8 +114,8 @@ HttpResponse session_response(const ApiContext& context, int status, std::string
   domain::write_string(writer, tokens.refresh_token);
   writer.EndObject();
   HttpResponse response = json_response(status, buffer);
-  response.headers.emplace_back("Set-Cookie", token_cookie(context, tokens.access_token,
-                                                           context.auth.access_token_ttl));
+  response.headers.emplace_back(
+      "Set-Cookie", token_cookie(context, tokens.access_token, context.auth.access_token_ttl));
   return response;
 }
 
@@ -129,23 +132,20 @@ domain::EventEnvelope session_started(const HttpRequest& request, const Uuid& us
 domain::EventEnvelope session_revoked(const HttpRequest& request, const Uuid& user_id,
                                       const Uuid& session_id, std::string reason,
                                       const std::string& actor) {
-  return make_envelope(request, domain::kSessionRevokedV1, user_id.to_string(),
-                       "sessions/" + session_id.to_string(),
-                       domain::encode_event(domain::SessionRevoked{session_id, user_id,
-                                                                   std::move(reason)}),
-                       actor);
+  return make_envelope(
+      request, domain::kSessionRevokedV1, user_id.to_string(), "sessions/" + session_id.to_string(),
+      domain::encode_event(domain::SessionRevoked{session_id, user_id, std::move(reason)}), actor);
 }
 
 domain::Timestamp session_expiry(const ApiContext& context) {
-  return domain::now_utc() + std::chrono::duration_cast<std::chrono::microseconds>(
-                                 context.auth.session_ttl);
+  return domain::now_utc() +
+         std::chrono::duration_cast<std::chrono::microseconds>(context.auth.session_ttl);
 }
 
 void release_registration_later(ApiContext& context, const Uuid& user_id) {
-  context.database.submit({[user_id](pqxx::connection& connection) {
-                             release_registration(connection, user_id);
-                           },
-                           [](std::exception_ptr) {}});
+  context.database.submit(
+      {[user_id](pqxx::connection& connection) { release_registration(connection, user_id); },
+       [](std::exception_ptr) {}});
 }
 
 void register_account(std::shared_ptr<ApiContext> context, const HttpRequest& request,
@@ -166,54 +166,54 @@ void register_account(std::shared_ptr<ApiContext> context, const HttpRequest& re
   infra::wipe(registration->password);
   auto shared_respond = std::make_shared<Respond>(std::move(respond));
   bool queued = context->hasher.submit_hash(
-      std::move(password), [context, request, registration,
-                            shared_respond](std::string password_hash) {
-        with_database_then(*context, request, std::move(*shared_respond),
-                           [context, request, registration, password_hash](
-                               pqxx::connection& connection, Respond& respond) {
-          Uuid user_id = infra::random_uuid();
-          auto registered = prepare_registration(connection, context->keyring, *registration,
-                                                 password_hash, domain::Role::user, user_id,
-                                                 request.request_id);
-          if (!registered) {
-            respond(error_response(registered.error()));
-            return;
-          }
-          Respond release_on_refusal = [context, user_id, respond](HttpResponse response) {
-            // The broker refused: nothing reached the log, so the names are free again.
-            if (response.status == 503) release_registration_later(*context, user_id);
-            respond(std::move(response));
-          };
-          append_events(
-              *context, {*registered}, release_on_refusal,
-              [context, request, user_id](bool, Respond respond) {
-                // Seed 000 answers a registration with a session, so one is started here.
-                Uuid session_id = infra::random_uuid();
-                domain::Timestamp expires_at = session_expiry(*context);
-                IssuedTokens tokens =
-                    issue_tokens(*context, user_id, session_id, domain::Role::user);
-                Respond account_exists_anyway = [respond, user_id](HttpResponse response) {
-                  if (response.status != 503) {
-                    respond(std::move(response));
-                    return;
-                  }
-                  HttpResponse created =
-                      message_response(201, "User successfully registered; log in to start a session");
-                  created.headers.emplace_back("Location", "/users/" + user_id.to_string());
-                  respond(std::move(created));
-                };
-                append_events(*context,
-                              {session_started(request, user_id, session_id, tokens.refresh_token,
-                                               expires_at)},
-                              account_exists_anyway,
-                              [context, user_id, session_id, expires_at, tokens](bool,
-                                                                                 Respond respond) {
-                                respond(session_response(*context, 201,
-                                                         "User successfully registered", user_id,
-                                                         session_id, expires_at, tokens));
-                              });
-              });
-        });
+      std::move(password),
+      [context, request, registration, shared_respond](std::string password_hash) {
+        with_database_then(
+            *context, request, std::move(*shared_respond),
+            [context, request, registration, password_hash](pqxx::connection& connection,
+                                                            Respond& respond) {
+              Uuid user_id = infra::random_uuid();
+              auto registered =
+                  prepare_registration(connection, context->keyring, *registration, password_hash,
+                                       domain::Role::user, user_id, request.request_id);
+              if (!registered) {
+                respond(error_response(registered.error()));
+                return;
+              }
+              Respond release_on_refusal = [context, user_id, respond](HttpResponse response) {
+                // The broker refused: nothing reached the log, so the names are free again.
+                if (response.status == 503) release_registration_later(*context, user_id);
+                respond(std::move(response));
+              };
+              append_events(
+                  *context, {*registered}, release_on_refusal,
+                  [context, request, user_id](bool, Respond respond) {
+                    // Seed 000 answers a registration with a session, so one is started here.
+                    Uuid session_id = infra::random_uuid();
+                    domain::Timestamp expires_at = session_expiry(*context);
+                    IssuedTokens tokens =
+                        issue_tokens(*context, user_id, session_id, domain::Role::user);
+                    Respond account_exists_anyway = [respond, user_id](HttpResponse response) {
+                      if (response.status != 503) {
+                        respond(std::move(response));
+                        return;
+                      }
+                      HttpResponse created = message_response(
+                          201, "User successfully registered; log in to start a session");
+                      created.headers.emplace_back("Location", "/users/" + user_id.to_string());
+                      respond(std::move(created));
+                    };
+                    append_events(
+                        *context,
+                        {session_started(request, user_id, session_id, tokens.refresh_token,
+                                         expires_at)},
+                        account_exists_anyway,
+                        [context, user_id, session_id, expires_at, tokens](bool, Respond respond) {
+                          respond(session_response(*context, 201, "User successfully registered",
+                                                   user_id, session_id, expires_at, tokens));
+                        });
+                  });
+            });
       });
   if (!queued) (*shared_respond)(unavailable_response("the server is busy; retry shortly"));
 }
@@ -259,8 +259,7 @@ void login(std::shared_ptr<ApiContext> context, const HttpRequest& request, Resp
         auto shared_respond = std::make_shared<Respond>(std::move(respond));
         bool queued = context->hasher.submit_verify(
             login_request->password, encoded,
-            [context, request, known, user_id, role, account_key,
-             shared_respond](bool verified) {
+            [context, request, known, user_id, role, account_key, shared_respond](bool verified) {
               if (!known || !verified) {
                 context->login_failures_per_account.record(account_key);
                 if (context->auth.seed001_login_errors) {
@@ -325,22 +324,22 @@ void refresh(std::shared_ptr<ApiContext> context, const HttpRequest& request, Re
         bool within_grace = row[3].as<bool>();
         domain::Role role = domain::parse_role(row[4].c_str()).value_or(domain::Role::user);
         domain::Timestamp expires_at = *domain::parse_timestamp(row[5].c_str());
-        bool rotate = infra::constant_time_equal(presented, current) ||
-                      (!previous.empty() && infra::constant_time_equal(presented, previous) &&
-                       within_grace);
+        bool rotate =
+            infra::constant_time_equal(presented, current) ||
+            (!previous.empty() && infra::constant_time_equal(presented, previous) && within_grace);
         if (!rotate) {
           if (previous.empty() || !infra::constant_time_equal(presented, previous)) {
             respond(unauthorized_response("the refresh token is not valid"));
             return;
           }
           // A rotated token came back after the grace window: someone holds a stolen copy.
-          append_events(*context,
-                        {session_revoked(request, user_id, session_id, "refresh_reuse",
-                                         user_id.to_string())},
-                        std::move(respond), [](bool, Respond respond) {
-                          respond(unauthorized_response(
-                              "refresh token reuse detected; the session is revoked"));
-                        });
+          append_events(
+              *context,
+              {session_revoked(request, user_id, session_id, "refresh_reuse", user_id.to_string())},
+              std::move(respond), [](bool, Respond respond) {
+                respond(
+                    unauthorized_response("refresh token reuse detected; the session is revoked"));
+              });
           return;
         }
         IssuedTokens tokens = issue_tokens(*context, user_id, session_id, role);
@@ -382,23 +381,23 @@ void logout_by_session_id(std::shared_ptr<ApiContext> context, const HttpRequest
     respond(error_response(session_id.error()));
     return;
   }
-  with_database_then(*context, request, std::move(respond),
-                     [context, request, session_id = *session_id](pqxx::connection& connection,
-                                                                  Respond& respond) {
-                       pqxx::nontransaction read(connection);
-                       auto rows = read.exec_params(
-                           "SELECT user_id::text FROM sessions WHERE session_id = $1::uuid "
-                           "AND revoked_at IS NULL",
-                           session_id.to_string());
-                       if (rows.empty()) {
-                         respond(error_response(404, "Session not found"));
-                         return;
-                       }
-                       Uuid user_id = *Uuid::parse(rows[0][0].c_str());
-                       HttpResponse answer = message_response(200, "Logged out successfully");
-                       revoke_then_answer(*context, request, std::move(respond), user_id,
-                                          session_id, "logout", user_id.to_string(), answer);
-                     });
+  with_database_then(
+      *context, request, std::move(respond),
+      [context, request, session_id = *session_id](pqxx::connection& connection, Respond& respond) {
+        pqxx::nontransaction read(connection);
+        auto rows = read.exec_params(
+            "SELECT user_id::text FROM sessions WHERE session_id = $1::uuid "
+            "AND revoked_at IS NULL",
+            session_id.to_string());
+        if (rows.empty()) {
+          respond(error_response(404, "Session not found"));
+          return;
+        }
+        Uuid user_id = *Uuid::parse(rows[0][0].c_str());
+        HttpResponse answer = message_response(200, "Logged out successfully");
+        revoke_then_answer(*context, request, std::move(respond), user_id, session_id, "logout",
+                           user_id.to_string(), answer);
+      });
 }
 
 void write_user(JsonWriter& writer, const Caller& caller) {
@@ -531,40 +530,35 @@ void reset_password(std::shared_ptr<ApiContext> context, const HttpRequest& requ
   }
   std::string token = reset->token;
   auto shared_respond = std::make_shared<Respond>(std::move(respond));
-  bool queued = context->hasher.submit_hash(
-      reset->password, [context, request, token, shared_respond](std::string password_hash) {
-        with_database_then(
-            *context, request, std::move(*shared_respond),
-            [context, request, token, password_hash](pqxx::connection& connection,
-                                                     Respond& respond) {
-              auto user_id = redeem_account_token(connection, token,
-                                                  domain::TokenPurpose::reset_password);
-              if (!user_id) {
-                respond(error_response(user_id.error()));
-                return;
-              }
-              auto sealed = prepare_personal_update(connection, context->keyring, *user_id, {},
-                                                    password_hash);
-              if (!sealed) {
-                respond(error_response(sealed.error()));
-                return;
-              }
-              auto event = make_envelope(
-                  request, domain::kPasswordResetV1, user_id->to_string(),
-                  "users/" + user_id->to_string(),
-                  domain::encode_event(domain::PasswordReset{*user_id,
-                                                             infra::sha256_hex(token), *sealed}),
-                  user_id->to_string());
-              append_events(*context, {event}, std::move(respond),
-                            [](bool projected, Respond respond) {
-                              respond(projected
-                                          ? message_response(
-                                                200, "Password changed; every session ended")
-                                          : message_response(
-                                                202, "Accepted; the change is not yet visible"));
-                            });
-            });
-      });
+  bool queued = context->hasher.submit_hash(reset->password, [context, request, token,
+                                                              shared_respond](
+                                                                 std::string password_hash) {
+    with_database_then(
+        *context, request, std::move(*shared_respond),
+        [context, request, token, password_hash](pqxx::connection& connection, Respond& respond) {
+          auto user_id =
+              redeem_account_token(connection, token, domain::TokenPurpose::reset_password);
+          if (!user_id) {
+            respond(error_response(user_id.error()));
+            return;
+          }
+          auto sealed =
+              prepare_personal_update(connection, context->keyring, *user_id, {}, password_hash);
+          if (!sealed) {
+            respond(error_response(sealed.error()));
+            return;
+          }
+          auto event = make_envelope(request, domain::kPasswordResetV1, user_id->to_string(),
+                                     "users/" + user_id->to_string(),
+                                     domain::encode_event(domain::PasswordReset{
+                                         *user_id, infra::sha256_hex(token), *sealed}),
+                                     user_id->to_string());
+          append_events(*context, {event}, std::move(respond), [](bool projected, Respond respond) {
+            respond(projected ? message_response(200, "Password changed; every session ended")
+                              : message_response(202, "Accepted; the change is not yet visible"));
+          });
+        });
+  });
   if (!queued) (*shared_respond)(unavailable_response("the server is busy; retry shortly"));
 }
 
@@ -620,93 +614,93 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
     authenticate(context, request, std::move(respond),
                  [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {
                    HttpResponse answer = message_response(200, "Logged out");
-                   answer.headers.emplace_back(
-                       "Set-Cookie", token_cookie(*context, "", std::chrono::seconds(0)));
+                   answer.headers.emplace_back("Set-Cookie",
+                                               token_cookie(*context, "", std::chrono::seconds(0)));
                    revoke_then_answer(*context, request, std::move(respond), caller.user_id,
                                       caller.session_id, "logout", caller.user_id.to_string(),
                                       answer);
                  });
   });
   route("GET", "/auth/sessions", [](auto context, auto& request, auto&, Respond respond) {
-    authenticate(context, request, std::move(respond),
-                 [](pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                   pqxx::nontransaction read(connection);
-                   auto rows = read.exec_params(
-                       "SELECT session_id::text, "
-                       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-                       "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-                       "FROM sessions WHERE user_id = $1::uuid AND revoked_at IS NULL "
-                       "AND expires_at > now() ORDER BY created_at DESC LIMIT 1000",
-                       caller.user_id.to_string());
-                   rapidjson::StringBuffer buffer;
-                   JsonWriter writer(buffer);
-                   writer.StartArray();
-                   for (const auto& row : rows) {
-                     writer.StartObject();
-                     writer.Key("session_id");
-                     domain::write_string(writer, row[0].c_str());
-                     writer.Key("created_at");
-                     domain::write_string(writer, row[1].c_str());
-                     writer.Key("expires_at");
-                     domain::write_string(writer, row[2].c_str());
-                     writer.Key("current");
-                     writer.Bool(caller.session_id.to_string() == row[0].c_str());
-                     writer.EndObject();
-                   }
-                   writer.EndArray();
-                   respond(json_response(200, buffer));
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [](pqxx::connection& connection, const Caller& caller, Respond& respond) {
+          pqxx::nontransaction read(connection);
+          auto rows = read.exec_params(
+              "SELECT session_id::text, "
+              "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+              "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+              "FROM sessions WHERE user_id = $1::uuid AND revoked_at IS NULL "
+              "AND expires_at > now() ORDER BY created_at DESC LIMIT 1000",
+              caller.user_id.to_string());
+          rapidjson::StringBuffer buffer;
+          JsonWriter writer(buffer);
+          writer.StartArray();
+          for (const auto& row : rows) {
+            writer.StartObject();
+            writer.Key("session_id");
+            domain::write_string(writer, row[0].c_str());
+            writer.Key("created_at");
+            domain::write_string(writer, row[1].c_str());
+            writer.Key("expires_at");
+            domain::write_string(writer, row[2].c_str());
+            writer.Key("current");
+            writer.Bool(caller.session_id.to_string() == row[0].c_str());
+            writer.EndObject();
+          }
+          writer.EndArray();
+          respond(json_response(200, buffer));
+        });
   });
   route("DELETE", "/auth/sessions/{session_id}",
         [](auto context, auto& request, auto& parameters, Respond respond) {
           auto session_id = Uuid::parse(parameters.at("session_id"));
-          authenticate(
-              context, request, std::move(respond),
-              [context, request, session_id](pqxx::connection& connection, const Caller& caller,
-                                             Respond& respond) {
-                pqxx::nontransaction read(connection);
-                // Someone else's session is answered like a missing one.
-                bool mine = session_id &&
-                            !read.exec_params("SELECT 1 FROM sessions WHERE session_id = $1::uuid "
+          authenticate(context, request, std::move(respond),
+                       [context, request, session_id](pqxx::connection& connection,
+                                                      const Caller& caller, Respond& respond) {
+                         pqxx::nontransaction read(connection);
+                         // Someone else's session is answered like a missing one.
+                         bool mine = session_id &&
+                                     !read.exec_params(
+                                              "SELECT 1 FROM sessions WHERE session_id = $1::uuid "
                                               "AND user_id = $2::uuid AND revoked_at IS NULL",
                                               session_id->to_string(), caller.user_id.to_string())
-                                 .empty();
-                if (!mine) {
-                  respond(error_response(404, "Session not found"));
-                  return;
-                }
-                revoke_then_answer(*context, request, std::move(respond), caller.user_id,
-                                   *session_id, "logout", caller.user_id.to_string(),
-                                   message_response(200, "Session revoked"));
-              });
+                                          .empty();
+                         if (!mine) {
+                           respond(error_response(404, "Session not found"));
+                           return;
+                         }
+                         revoke_then_answer(*context, request, std::move(respond), caller.user_id,
+                                            *session_id, "logout", caller.user_id.to_string(),
+                                            message_response(200, "Session revoked"));
+                       });
         });
   route("DELETE", "/auth/sessions", [](auto context, auto& request, auto&, Respond respond) {
-    authenticate(context, request, std::move(respond),
-                 [context, request](pqxx::connection& connection, const Caller& caller,
-                                    Respond& respond) {
-                   pqxx::nontransaction read(connection);
-                   auto rows = read.exec_params(
-                       "SELECT session_id::text FROM sessions WHERE user_id = $1::uuid "
-                       "AND revoked_at IS NULL",
-                       caller.user_id.to_string());
-                   std::vector<domain::EventEnvelope> events;
-                   for (const auto& row : rows) {
-                     events.push_back(session_revoked(request, caller.user_id,
-                                                      *Uuid::parse(row[0].c_str()), "logout_all",
-                                                      caller.user_id.to_string()));
-                   }
-                   HttpResponse answer = message_response(
-                       200, "Revoked " + std::to_string(events.size()) + " session(s)");
-                   answer.headers.emplace_back(
-                       "Set-Cookie", token_cookie(*context, "", std::chrono::seconds(0)));
-                   append_events(*context, std::move(events), std::move(respond),
-                                 [answer](bool projected, Respond respond) {
-                                   respond(projected ? answer
-                                                     : unavailable_response(
-                                                           "the logout is recorded but not yet "
-                                                           "in effect; retry shortly"));
-                                 });
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [context, request](pqxx::connection& connection, const Caller& caller, Respond& respond) {
+          pqxx::nontransaction read(connection);
+          auto rows = read.exec_params(
+              "SELECT session_id::text FROM sessions WHERE user_id = $1::uuid "
+              "AND revoked_at IS NULL",
+              caller.user_id.to_string());
+          std::vector<domain::EventEnvelope> events;
+          for (const auto& row : rows) {
+            events.push_back(session_revoked(request, caller.user_id, *Uuid::parse(row[0].c_str()),
+                                             "logout_all", caller.user_id.to_string()));
+          }
+          HttpResponse answer =
+              message_response(200, "Revoked " + std::to_string(events.size()) + " session(s)");
+          answer.headers.emplace_back("Set-Cookie",
+                                      token_cookie(*context, "", std::chrono::seconds(0)));
+          append_events(*context, std::move(events), std::move(respond),
+                        [answer](bool projected, Respond respond) {
+                          respond(projected
+                                      ? answer
+                                      : unavailable_response("the logout is recorded but not yet "
+                                                             "in effect; retry shortly"));
+                        });
+        });
   });
   route("GET", "/me", [](auto context, auto& request, auto&, Respond respond) {
     authenticate(context, request, std::move(respond),
@@ -718,11 +712,11 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
                  });
   });
   route("GET", "/home", [](auto context, auto& request, auto&, Respond respond) {
-    authenticate(context, request, std::move(respond),
-                 [](pqxx::connection&, const Caller& caller, Respond& respond) {
-                   respond(message_response(
-                       200, "Hello " + caller.full_name.value_or(caller.username)));
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [](pqxx::connection&, const Caller& caller, Respond& respond) {
+          respond(message_response(200, "Hello " + caller.full_name.value_or(caller.username)));
+        });
   });
   route("PATCH", "/user/update", [](auto context, auto& request, auto&, Respond respond) {
     authenticate(context, request, std::move(respond),
@@ -731,30 +725,26 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
                                   caller.user_id.to_string());
                  });
   });
-  route("GET", "/profile/{id}", [](auto context, auto& request, auto& parameters,
-                                   Respond respond) {
+  route("GET", "/profile/{id}", [](auto context, auto& request, auto& parameters, Respond respond) {
     auto target = Uuid::parse(parameters.at("id"));
-    authenticate(context, request, std::move(respond),
-                 [target](pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                   auto user = may_access(caller, target) ? find_user(connection, *target)
-                                                          : std::nullopt;
-                   respond(user ? user_response(200, *user)
-                                : error_response(404, "User not found"));
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [target](pqxx::connection& connection, const Caller& caller, Respond& respond) {
+          auto user = may_access(caller, target) ? find_user(connection, *target) : std::nullopt;
+          respond(user ? user_response(200, *user) : error_response(404, "User not found"));
+        });
   });
-  route("PUT", "/profile/{id}", [](auto context, auto& request, auto& parameters,
-                                   Respond respond) {
+  route("PUT", "/profile/{id}", [](auto context, auto& request, auto& parameters, Respond respond) {
     auto target = Uuid::parse(parameters.at("id"));
-    authenticate(context, request, std::move(respond),
-                 [context, request, target](pqxx::connection&, const Caller& caller,
-                                            Respond& respond) {
-                   if (!may_access(caller, target)) {
-                     respond(error_response(404, "User not found"));
-                     return;
-                   }
-                   update_profile(context, request, std::move(respond), *target,
-                                  caller.user_id.to_string());
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [context, request, target](pqxx::connection&, const Caller& caller, Respond& respond) {
+          if (!may_access(caller, target)) {
+            respond(error_response(404, "User not found"));
+            return;
+          }
+          update_profile(context, request, std::move(respond), *target, caller.user_id.to_string());
+        });
   });
   route("GET", "/admin/users", [](auto context, auto& request, auto&, Respond respond) {
     auto query = domain::parse_page_query(request.query);
@@ -762,81 +752,80 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
       respond(error_response(query.error()));
       return;
     }
-    authenticate(context, request, std::move(respond),
-                 [page = *query](pqxx::connection& connection, const Caller& caller,
-                                 Respond& respond) {
-                   if (caller.role != domain::Role::admin) {
-                     respond(forbidden_unless_admin_response());
-                     return;
-                   }
-                   pqxx::nontransaction read(connection);
-                   auto rows = read.exec_params(
-                       std::string("SELECT ") + kCallerColumns +
-                           ", u.user_id::text, count(*) OVER () FROM users u "
-                           "ORDER BY u.created_at, u.user_id LIMIT $1 OFFSET $2",
-                       page.size, (page.page - 1) * page.size);
-                   rapidjson::StringBuffer buffer;
-                   JsonWriter writer(buffer);
-                   writer.StartObject();
-                   writer.Key("status");
-                   writer.String("success");
-                   writer.Key("data");
-                   writer.StartArray();
-                   for (const auto& row : rows) {
-                     Uuid user_id = *Uuid::parse(row[5].c_str());
-                     write_user(writer, caller_from_row(row, user_id, user_id));
-                   }
-                   writer.EndArray();
-                   writer.Key("time");
-                   domain::write_string(writer, domain::format_timestamp(domain::now_utc()));
-                   writer.EndObject();
-                   HttpResponse response = json_response(200, buffer);
-                   std::int64_t total = rows.empty() ? 0 : rows[0][6].template as<std::int64_t>();
-                   if (rows.empty() && page.page > 1) {
-                     total = read.exec1("SELECT count(*) FROM users")[0].template as<std::int64_t>();
-                   }
-                   response.headers.emplace_back("X-Total-Count", std::to_string(total));
-                   respond(std::move(response));
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [page = *query](pqxx::connection& connection, const Caller& caller, Respond& respond) {
+          if (caller.role != domain::Role::admin) {
+            respond(forbidden_unless_admin_response());
+            return;
+          }
+          pqxx::nontransaction read(connection);
+          auto rows = read.exec_params(std::string("SELECT ") + kCallerColumns +
+                                           ", u.user_id::text, count(*) OVER () FROM users u "
+                                           "ORDER BY u.created_at, u.user_id LIMIT $1 OFFSET $2",
+                                       page.size, (page.page - 1) * page.size);
+          rapidjson::StringBuffer buffer;
+          JsonWriter writer(buffer);
+          writer.StartObject();
+          writer.Key("status");
+          writer.String("success");
+          writer.Key("data");
+          writer.StartArray();
+          for (const auto& row : rows) {
+            Uuid user_id = *Uuid::parse(row[5].c_str());
+            write_user(writer, caller_from_row(row, user_id, user_id));
+          }
+          writer.EndArray();
+          writer.Key("time");
+          domain::write_string(writer, domain::format_timestamp(domain::now_utc()));
+          writer.EndObject();
+          HttpResponse response = json_response(200, buffer);
+          std::int64_t total = rows.empty() ? 0 : rows[0][6].template as<std::int64_t>();
+          if (rows.empty() && page.page > 1) {
+            total = read.exec1("SELECT count(*) FROM users")[0].template as<std::int64_t>();
+          }
+          response.headers.emplace_back("X-Total-Count", std::to_string(total));
+          respond(std::move(response));
+        });
   });
-  route("PUT", "/admin/users/{user_id}/role", [](auto context, auto& request, auto& parameters,
-                                                 Respond respond) {
-    auto target = Uuid::parse(parameters.at("user_id"));
-    auto role = domain::parse_role_request(request.body);
-    if (!role) {
-      respond(error_response(role.error()));
-      return;
-    }
-    authenticate(context, request, std::move(respond),
-                 [context, request, target, role = *role](pqxx::connection& connection,
-                                                          const Caller& caller, Respond& respond) {
-                   if (caller.role != domain::Role::admin) {
-                     respond(forbidden_unless_admin_response());
-                     return;
-                   }
-                   if (!target || !find_user(connection, *target)) {
-                     respond(error_response(404, "User not found"));
-                     return;
-                   }
-                   auto event = make_envelope(
-                       request, domain::kUserRoleChangedV1, target->to_string(),
-                       "users/" + target->to_string(),
-                       domain::encode_event(domain::UserRoleChanged{*target, role}),
-                       caller.user_id.to_string());
-                   append_user_change(context, request, std::move(respond), std::move(event),
-                                      *target);
-                 });
-  });
-  route("POST", "/auth/verify-email/request", [](auto context, auto& request, auto&,
-                                                 Respond respond) {
-    authenticate(context, request, std::move(respond),
-                 [context, request](pqxx::connection& connection, const Caller& caller,
-                                    Respond& respond) {
-                   mail_token(*context, request, std::move(respond), connection, caller.user_id,
-                              domain::TokenPurpose::verify_email,
-                              message_response(202, "A verification code is on its way"));
-                 });
-  });
+  route("PUT", "/admin/users/{user_id}/role",
+        [](auto context, auto& request, auto& parameters, Respond respond) {
+          auto target = Uuid::parse(parameters.at("user_id"));
+          auto role = domain::parse_role_request(request.body);
+          if (!role) {
+            respond(error_response(role.error()));
+            return;
+          }
+          authenticate(
+              context, request, std::move(respond),
+              [context, request, target, role = *role](pqxx::connection& connection,
+                                                       const Caller& caller, Respond& respond) {
+                if (caller.role != domain::Role::admin) {
+                  respond(forbidden_unless_admin_response());
+                  return;
+                }
+                if (!target || !find_user(connection, *target)) {
+                  respond(error_response(404, "User not found"));
+                  return;
+                }
+                auto event =
+                    make_envelope(request, domain::kUserRoleChangedV1, target->to_string(),
+                                  "users/" + target->to_string(),
+                                  domain::encode_event(domain::UserRoleChanged{*target, role}),
+                                  caller.user_id.to_string());
+                append_user_change(context, request, std::move(respond), std::move(event), *target);
+              });
+        });
+  route("POST", "/auth/verify-email/request",
+        [](auto context, auto& request, auto&, Respond respond) {
+          authenticate(context, request, std::move(respond),
+                       [context, request](pqxx::connection& connection, const Caller& caller,
+                                          Respond& respond) {
+                         mail_token(*context, request, std::move(respond), connection,
+                                    caller.user_id, domain::TokenPurpose::verify_email,
+                                    message_response(202, "A verification code is on its way"));
+                       });
+        });
   route("POST", "/auth/verify-email", [](auto context, auto& request, auto&, Respond respond) {
     auto token = domain::parse_token_request(request.body);
     if (!token) {
@@ -862,65 +851,64 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context) {
           });
         });
   });
-  route("POST", "/auth/password-reset/request", [](auto context, auto& request, auto&,
-                                                   Respond respond) {
-    std::string address_key = "reset:" + request.remote_address;
-    if (auto wait = context->login_attempts_per_address.blocked_for(address_key)) {
-      respond(too_many_requests(*wait, "reset requests from this address"));
-      return;
-    }
-    auto email = domain::parse_email_request(request.body);
-    if (!email) {
-      respond(error_response(email.error()));
-      return;
-    }
-    context->login_attempts_per_address.record(address_key);
-    with_database_then(*context, request, std::move(respond),
-                       [context, request, email = *email](pqxx::connection& connection,
-                                                          Respond& respond) {
-                         // The same answer whether or not the address is registered.
-                         HttpResponse answer = message_response(
-                             202, "If the address is registered, a reset code is on its way");
-                         std::optional<Uuid> user_id;
-                         {
-                           pqxx::nontransaction read(connection);
-                           auto rows = read.exec_params(
-                               "SELECT user_id::text FROM users WHERE email = $1", email);
-                           if (!rows.empty()) user_id = Uuid::parse(rows[0][0].c_str());
-                         }
-                         if (!user_id) {
-                           respond(answer);
-                           return;
-                         }
-                         mail_token(*context, request, std::move(respond), connection, *user_id,
-                                    domain::TokenPurpose::reset_password, answer);
-                       });
-  });
+  route("POST", "/auth/password-reset/request",
+        [](auto context, auto& request, auto&, Respond respond) {
+          std::string address_key = "reset:" + request.remote_address;
+          if (auto wait = context->login_attempts_per_address.blocked_for(address_key)) {
+            respond(too_many_requests(*wait, "reset requests from this address"));
+            return;
+          }
+          auto email = domain::parse_email_request(request.body);
+          if (!email) {
+            respond(error_response(email.error()));
+            return;
+          }
+          context->login_attempts_per_address.record(address_key);
+          with_database_then(
+              *context, request, std::move(respond),
+              [context, request, email = *email](pqxx::connection& connection, Respond& respond) {
+                // The same answer whether or not the address is registered.
+                HttpResponse answer = message_response(
+                    202, "If the address is registered, a reset code is on its way");
+                std::optional<Uuid> user_id;
+                {
+                  pqxx::nontransaction read(connection);
+                  auto rows =
+                      read.exec_params("SELECT user_id::text FROM users WHERE email = $1", email);
+                  if (!rows.empty()) user_id = Uuid::parse(rows[0][0].c_str());
+                }
+                if (!user_id) {
+                  respond(answer);
+                  return;
+                }
+                mail_token(*context, request, std::move(respond), connection, *user_id,
+                           domain::TokenPurpose::reset_password, answer);
+              });
+        });
   route("POST", "/auth/password-reset", [](auto context, auto& request, auto&, Respond respond) {
     reset_password(context, request, std::move(respond));
   });
   route("DELETE", "/user/delete", [](auto context, auto& request, auto&, Respond respond) {
-    authenticate(context, request, std::move(respond),
-                 [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {
-                   auto event = make_envelope(
-                       request, domain::kUserDeletedV1, caller.user_id.to_string(),
-                       "users/" + caller.user_id.to_string(),
-                       domain::encode_event(domain::UserDeleted{caller.user_id}),
-                       caller.user_id.to_string());
-                   append_events(
-                       *context, {event}, std::move(respond),
-                       [context](bool projected, Respond respond) {
-                         if (!projected) {
-                           respond(unavailable_response(
-                               "the deletion is recorded but not yet complete; retry shortly"));
-                           return;
-                         }
-                         HttpResponse answer = message_response(200, "Successfully deleted user!");
-                         answer.headers.emplace_back(
-                             "Set-Cookie", token_cookie(*context, "", std::chrono::seconds(0)));
-                         respond(answer);
-                       });
-                 });
+    authenticate(
+        context, request, std::move(respond),
+        [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {
+          auto event = make_envelope(request, domain::kUserDeletedV1, caller.user_id.to_string(),
+                                     "users/" + caller.user_id.to_string(),
+                                     domain::encode_event(domain::UserDeleted{caller.user_id}),
+                                     caller.user_id.to_string());
+          append_events(*context, {event}, std::move(respond),
+                        [context](bool projected, Respond respond) {
+                          if (!projected) {
+                            respond(unavailable_response(
+                                "the deletion is recorded but not yet complete; retry shortly"));
+                            return;
+                          }
+                          HttpResponse answer = message_response(200, "Successfully deleted user!");
+                          answer.headers.emplace_back(
+                              "Set-Cookie", token_cookie(*context, "", std::chrono::seconds(0)));
+                          respond(answer);
+                        });
+        });
   });
 }
 

@@ -45,10 +45,12 @@ domain::EventEnvelope new_envelope(std::string_view type, std::string key, std::
   return envelope;
 }
 
-domain::Result<domain::EventEnvelope> prepare_registration(
-    pqxx::connection& connection, const infra::Keyring& keyring,
-    const domain::Registration& registration, const std::string& password_hash,
-    domain::Role role, const Uuid& user_id, const std::string& correlation_id) {
+domain::Result<domain::EventEnvelope> prepare_registration(pqxx::connection& connection,
+                                                           const infra::Keyring& keyring,
+                                                           const domain::Registration& registration,
+                                                           const std::string& password_hash,
+                                                           domain::Role role, const Uuid& user_id,
+                                                           const std::string& correlation_id) {
   pqxx::work transaction(connection);
   if (!claim_name(transaction, "username", registration.username, user_id)) {
     return taken("username");
@@ -58,10 +60,9 @@ domain::Result<domain::EventEnvelope> prepare_registration(
   }
   std::string data_key = keyring.create_user_key(transaction, user_id);
   transaction.commit();
-  domain::PersonalData personal{registration.username, registration.email,
-                                registration.full_name, password_hash};
-  std::string sealed =
-      keyring.seal_for(data_key, user_id, domain::encode_personal_data(personal));
+  domain::PersonalData personal{registration.username, registration.email, registration.full_name,
+                                password_hash};
+  std::string sealed = keyring.seal_for(data_key, user_id, domain::encode_personal_data(personal));
   return new_envelope(domain::kUserRegisteredV1, user_id.to_string(),
                       "users/" + user_id.to_string(),
                       domain::encode_event(domain::UserRegistered{user_id, role, sealed}),
@@ -86,12 +87,9 @@ domain::Result<std::string> prepare_personal_update(
   auto key = keyring.user_key(transaction, user_id);
   if (rows.empty() || !key) return domain::not_found("User not found");
   const auto& row = rows[0];
-  domain::PersonalData personal{row[0].c_str(),
-                                row[1].is_null() ? std::nullopt
-                                                 : std::optional<std::string>(row[1].c_str()),
-                                row[2].is_null() ? std::nullopt
-                                                 : std::optional<std::string>(row[2].c_str()),
-                                row[3].c_str()};
+  domain::PersonalData personal{
+      row[0].c_str(), row[1].is_null() ? std::nullopt : std::optional<std::string>(row[1].c_str()),
+      row[2].is_null() ? std::nullopt : std::optional<std::string>(row[2].c_str()), row[3].c_str()};
   // Claims for the new values now; the projector releases the old ones once applied.
   if (changes.username && *changes.username != personal.username) {
     // The same name in other letter case is still this user's claim, so it is taken again.
@@ -126,12 +124,11 @@ domain::Result<IssuedAccountToken> prepare_account_token(pqxx::connection& conne
   // Reset tokens open an account, so they live an hour; verification a day.
   auto lifetime = verify ? std::chrono::hours(24) : std::chrono::hours(1);
   std::string token = infra::random_token(32);
-  domain::Mail mail{rows[0][0].c_str(),
-                    verify ? "Verify your email address" : "Reset your password",
-                    std::string(verify ? "Your email verification code is: "
-                                       : "Your password reset code is: ") +
-                        token + "\nIt is valid for " + (verify ? "24 hours" : "1 hour") +
-                        " and can be used once."};
+  domain::Mail mail{
+      rows[0][0].c_str(), verify ? "Verify your email address" : "Reset your password",
+      std::string(verify ? "Your email verification code is: " : "Your password reset code is: ") +
+          token + "\nIt is valid for " + (verify ? "24 hours" : "1 hour") +
+          " and can be used once."};
   domain::AccountTokenIssued issued{
       user_id, purpose, infra::sha256_hex(token),
       domain::now_utc() + std::chrono::duration_cast<std::chrono::microseconds>(lifetime),

@@ -19,8 +19,8 @@ namespace tidemark::api {
 /// sealed. A taken name or email is a `conflict` error naming it.
 domain::Result<domain::EventEnvelope> prepare_registration(
     pqxx::connection& connection, const infra::Keyring& keyring,
-    const domain::Registration& registration, const std::string& password_hash,
-    domain::Role role, const domain::Uuid& user_id, const std::string& correlation_id);
+    const domain::Registration& registration, const std::string& password_hash, domain::Role role,
+    const domain::Uuid& user_id, const std::string& correlation_id);
 
 /// Claims a client-chosen name (`kind`: username, email, algorithm) for `owner`, case-
 /// insensitively, in the caller's transaction. A claim never confirmed by a projected event
@@ -34,11 +34,9 @@ void release_registration(pqxx::connection& connection, const domain::Uuid& user
 /// Claims a changed username or email for the user and returns the whole new personal data,
 /// sealed with the user's key, for `user.profile_updated` or `user.password_reset`;
 /// `password_hash` replaces the old one when given. Not found when the user (or key) is gone.
-domain::Result<std::string> prepare_personal_update(pqxx::connection& connection,
-                                                    const infra::Keyring& keyring,
-                                                    const domain::Uuid& user_id,
-                                                    const domain::ProfileChanges& changes,
-                                                    const std::optional<std::string>& password_hash);
+domain::Result<std::string> prepare_personal_update(
+    pqxx::connection& connection, const infra::Keyring& keyring, const domain::Uuid& user_id,
+    const domain::ProfileChanges& changes, const std::optional<std::string>& password_hash);
 
 /// A single-use token and the `user.token_issued` event that mails it (sealed).
 struct IssuedAccountToken {

@@ -34,7 +34,6 @@ void write_algorithm(domain::JsonWriter& writer, const pqxx::row& row) {
   writer.EndObject();
 }
 
-
 HttpResponse algorithm_response(int status, const pqxx::row& row) {
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
@@ -71,45 +70,19 @@ void create_algorithm(std::shared_ptr<ApiContext> context, const HttpRequest& re
     respond(error_response(algorithm.error()));
     return;
   }
-  {
-    pqxx::work transaction(connection);
-    // A fresh claimant per request: the same admin registering an id twice is a conflict too.
-    if (!claim_name(transaction, "algorithm", algorithm->algo_id, infra::random_uuid())) {
-      respond(error_response(409, "algo_id '" + algorithm->algo_id + "' is already registered"));
-      return;
-    }
-    transaction.commit();
+  if (!claim_client_id(connection, "algorithm", algorithm->algo_id)) {
+    respond(error_response(409, "algo_id '" + algorithm->algo_id + "' is already registered"));
+    return;
   }
   auto event = make_envelope(request, domain::kAlgorithmRegisteredV1, algorithm->algo_id,
-                             "algos/" + algorithm->algo_id,
-                             domain::encode_algorithm(*algorithm), caller.user_id.to_string());
+                             "algos/" + algorithm->algo_id, domain::encode_algorithm(*algorithm),
+                             caller.user_id.to_string());
   std::string algo_id = algorithm->algo_id;
-  Respond release_on_refusal = [context, algo_id, respond](HttpResponse response) {
-    if (response.status == 503) {
-      context->database.submit({[algo_id](pqxx::connection& connection) {
-                                  pqxx::work transaction(connection);
-                                  transaction.exec_params(
-                                      "DELETE FROM identity_claims WHERE kind = 'algorithm' "
-                                      "AND value = lower($1) AND NOT confirmed",
-                                      algo_id);
-                                  transaction.commit();
-                                },
-                                [](std::exception_ptr) {}});
-    }
-    respond(std::move(response));
-  };
-  append_events(*context, {event}, release_on_refusal,
-                [context, request, algo_id](bool, Respond respond) {
-                  with_database(*context, request, std::move(respond),
-                                [algo_id](pqxx::connection& connection) {
-                                  auto row = find_algorithm(connection, algo_id);
-                                  if (!row) {
-                                    return error_response(202, "registered; not yet visible");
-                                  }
-                                  HttpResponse response = algorithm_response(201, *row);
-                                  response.headers.emplace_back("Location", "/algos/" + algo_id);
-                                  return response;
-                                });
+  append_create(context, request, event, "algorithm", algo_id, "/algos/" + algo_id, respond,
+                [algo_id](pqxx::connection& connection) -> std::optional<HttpResponse> {
+                  auto row = find_algorithm(connection, algo_id);
+                  if (!row) return std::nullopt;
+                  return algorithm_response(201, *row);
                 });
 }
 
@@ -142,13 +115,12 @@ void change_algorithm(std::shared_ptr<ApiContext> context, const HttpRequest& re
     return;
   }
   // The revision read now travels with the event: a change that raced past it is not applied.
-  auto event = remove ? make_envelope(request, domain::kAlgorithmDeletedV1, algo_id,
-                                      "algos/" + algo_id, domain::encode_algorithm_deleted(algo_id),
-                                      caller.user_id.to_string())
-                      : make_envelope(request, domain::kAlgorithmUpdatedV1, algo_id,
-                                      "algos/" + algo_id,
-                                      domain::encode_algorithm(*updated, revision),
-                                      caller.user_id.to_string());
+  auto event =
+      remove
+          ? make_envelope(request, domain::kAlgorithmDeletedV1, algo_id, "algos/" + algo_id,
+                          domain::encode_algorithm_deleted(algo_id), caller.user_id.to_string())
+          : make_envelope(request, domain::kAlgorithmUpdatedV1, algo_id, "algos/" + algo_id,
+                          domain::encode_algorithm(*updated, revision), caller.user_id.to_string());
   append_events(
       *context, {event}, std::move(respond),
       [context, request, algo_id, remove, updated, revision](bool projected, Respond respond) {
@@ -183,9 +155,10 @@ HttpResponse list_algorithms(pqxx::connection& connection, const domain::Algorit
       (query.page.page - 1) * query.page.size);
   std::int64_t total = rows.empty() ? 0 : rows[0][7].as<std::int64_t>();
   if (rows.empty() && query.page.page > 1) {
-    total = read.exec_params1("SELECT count(*) FROM algorithms WHERE ($1::text IS NULL OR "
-                              "recording_type = $1) AND ($2::text IS NULL OR version = $2)",
-                              query.recording_type, query.version)[0]
+    total = read.exec_params1(
+                    "SELECT count(*) FROM algorithms WHERE ($1::text IS NULL OR "
+                    "recording_type = $1) AND ($2::text IS NULL OR version = $2)",
+                    query.recording_type, query.version)[0]
                 .as<std::int64_t>();
   }
   rapidjson::StringBuffer buffer;
@@ -201,8 +174,9 @@ HttpResponse list_algorithms(pqxx::connection& connection, const domain::Algorit
 }  // namespace
 
 void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/algos", idempotent(context,
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+  router.add("POST", "/algos",
+             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
+                                           Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection& connection, const Caller& caller,
                                                Respond& respond) {
@@ -216,34 +190,34 @@ void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context) {
                  respond(error_response(query.error()));
                  return;
                }
-               authenticate(context, request, std::move(respond),
-                            [query = *query](pqxx::connection& connection, const Caller&,
-                                             Respond& respond) {
-                              respond(list_algorithms(connection, query));
-                            });
+               authenticate(
+                   context, request, std::move(respond),
+                   [query = *query](pqxx::connection& connection, const Caller&, Respond& respond) {
+                     respond(list_algorithms(connection, query));
+                   });
              });
-  router.add("GET", "/algos/{algo_id}",
-             [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [algo_id = parameters.at("algo_id")](
-                                pqxx::connection& connection, const Caller&, Respond& respond) {
-                              auto row = find_algorithm(connection, algo_id);
-                              respond(row ? algorithm_response(200, *row)
-                                          : error_response(404, "Algorithm not found"));
-                            });
-             });
+  router.add(
+      "GET", "/algos/{algo_id}",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        authenticate(context, request, std::move(respond),
+                     [algo_id = parameters.at("algo_id")](pqxx::connection& connection,
+                                                          const Caller&, Respond& respond) {
+                       auto row = find_algorithm(connection, algo_id);
+                       respond(row ? algorithm_response(200, *row)
+                                   : error_response(404, "Algorithm not found"));
+                     });
+      });
   for (bool remove : {false, true}) {
     router.add(remove ? "DELETE" : "PUT", "/algos/{algo_id}",
                [context, remove](const HttpRequest& request, const PathParameters& parameters,
                                  Respond respond) {
-                 authenticate(context, request, std::move(respond),
-                              [context, request, remove, algo_id = parameters.at("algo_id")](
-                                  pqxx::connection& connection, const Caller& caller,
-                                  Respond& respond) {
-                                change_algorithm(context, request, algo_id, remove, caller,
-                                                 connection, respond);
-                              });
+                 authenticate(
+                     context, request, std::move(respond),
+                     [context, request, remove, algo_id = parameters.at("algo_id")](
+                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                       change_algorithm(context, request, algo_id, remove, caller, connection,
+                                        respond);
+                     });
                });
   }
 }

@@ -85,13 +85,9 @@ void create_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
     respond(error_response(user.error()));
     return;
   }
-  {
-    pqxx::work transaction(connection);
-    if (!claim_name(transaction, "app_user", user->user_id, infra::random_uuid())) {
-      respond(error_response(409, "user_id '" + user->user_id + "' is taken"));
-      return;
-    }
-    transaction.commit();
+  if (!claim_client_id(connection, "app_user", user->user_id)) {
+    respond(error_response(409, "user_id '" + user->user_id + "' is taken"));
+    return;
   }
   auto sealed = seal_record(*context, connection, caller.user_id, *user);
   if (!sealed) {
@@ -99,34 +95,15 @@ void create_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
     return;
   }
   std::string id = user->user_id;
-  auto event = make_envelope(
-      request, domain::kAppUserCreatedV1, id, "users/" + id,
-      domain::encode_app_user_change({id, caller.user_id, *sealed, std::nullopt}),
-      caller.user_id.to_string());
-  Respond release_on_refusal = [context, id, respond](HttpResponse response) {
-    if (response.status == 503) {
-      context->database.submit({[id](pqxx::connection& connection) {
-                                  pqxx::work transaction(connection);
-                                  transaction.exec_params(
-                                      "DELETE FROM identity_claims WHERE kind = 'app_user' "
-                                      "AND value = lower($1) AND NOT confirmed",
-                                      id);
-                                  transaction.commit();
-                                },
-                                [](std::exception_ptr) {}});
-    }
-    respond(std::move(response));
-  };
-  append_events(*context, {event}, release_on_refusal,
-                [context, request, id](bool, Respond respond) {
-                  with_database(*context, request, std::move(respond),
-                                [id](pqxx::connection& connection) {
-                                  auto row = find_app_user(connection, id, std::nullopt);
-                                  if (!row) return error_response(202, "created; not yet visible");
-                                  HttpResponse response = app_user_response(201, *row);
-                                  response.headers.emplace_back("Location", "/users/" + id);
-                                  return response;
-                                });
+  auto event =
+      make_envelope(request, domain::kAppUserCreatedV1, id, "users/" + id,
+                    domain::encode_app_user_change({id, caller.user_id, *sealed, std::nullopt}),
+                    caller.user_id.to_string());
+  append_create(context, request, event, "app_user", id, "/users/" + id, respond,
+                [id](pqxx::connection& connection) -> std::optional<HttpResponse> {
+                  auto row = find_app_user(connection, id, std::nullopt);
+                  if (!row) return std::nullopt;
+                  return app_user_response(201, *row);
                 });
 }
 
@@ -148,12 +125,11 @@ void change_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
     updated = *parsed;
   }
   std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt
-                                         : std::optional(caller.user_id.to_string());
+      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
   auto current = find_app_user(connection, id, owner);
   if (!current) {
-    bool readable = caller.role == domain::Role::analyst &&
-                    find_app_user(connection, id, std::nullopt);
+    bool readable =
+        caller.role == domain::Role::analyst && find_app_user(connection, id, std::nullopt);
     respond(readable ? analysts_change_nothing() : error_response(404, "User not found"));
     return;
   }
@@ -174,11 +150,11 @@ void change_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
     }
     payload = domain::encode_app_user_change({id, owner_id, *sealed, revision});
   }
-  auto event = make_envelope(request, remove ? domain::kAppUserDeletedV1 : domain::kAppUserUpdatedV1,
-                             id, "users/" + id, payload, caller.user_id.to_string());
+  auto event =
+      make_envelope(request, remove ? domain::kAppUserDeletedV1 : domain::kAppUserUpdatedV1, id,
+                    "users/" + id, payload, caller.user_id.to_string());
   append_events(*context, {event}, std::move(respond),
-                [context, request, id, remove, updated, revision](bool projected,
-                                                                  Respond respond) {
+                [context, request, id, remove, updated, revision](bool projected, Respond respond) {
                   if (!projected) {
                     respond(error_response(503, "the change is recorded but not yet visible"));
                     return;
@@ -187,17 +163,17 @@ void change_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
                     respond({204, "", "application/json", {}});
                     return;
                   }
-                  with_database(
-                      *context, request, std::move(respond),
-                      [id, updated, revision](pqxx::connection& connection) {
-                        auto row = find_app_user(connection, id, std::nullopt);
-                        if (!row) return error_response(404, "User not found");
-                        bool ours = (*row)[5].as<std::int64_t>() == revision + 1 &&
-                                    domain::encode_app_user(record_of(*row)) ==
-                                        domain::encode_app_user(*updated);
-                        return ours ? app_user_response(200, *row)
-                                    : error_response(412, "the user record changed meanwhile");
-                      });
+                  with_database(*context, request, std::move(respond),
+                                [id, updated, revision](pqxx::connection& connection) {
+                                  auto row = find_app_user(connection, id, std::nullopt);
+                                  if (!row) return error_response(404, "User not found");
+                                  bool ours = (*row)[5].as<std::int64_t>() == revision + 1 &&
+                                              domain::encode_app_user(record_of(*row)) ==
+                                                  domain::encode_app_user(*updated);
+                                  return ours ? app_user_response(200, *row)
+                                              : error_response(412,
+                                                               "the user record changed meanwhile");
+                                });
                 });
 }
 
@@ -211,10 +187,11 @@ HttpResponse list_app_users(pqxx::connection& connection, const domain::PageQuer
       owner, page.size, (page.page - 1) * page.size);
   std::int64_t total = rows.empty() ? 0 : rows[0][9].as<std::int64_t>();
   if (rows.empty() && page.page > 1) {
-    total = read.exec_params1(
-                    "SELECT count(*) FROM app_users WHERE ($1::uuid IS NULL OR owner_id = $1::uuid)",
-                    owner)[0]
-                .as<std::int64_t>();
+    total =
+        read.exec_params1(
+                "SELECT count(*) FROM app_users WHERE ($1::uuid IS NULL OR owner_id = $1::uuid)",
+                owner)[0]
+            .as<std::int64_t>();
   }
   std::string body = "[";
   for (const auto& row : rows) body += (body.size() > 1 ? "," : "") + app_user_json(row);
@@ -227,8 +204,9 @@ HttpResponse list_app_users(pqxx::connection& connection, const domain::PageQuer
 }  // namespace
 
 void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/users", idempotent(context,
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+  router.add("POST", "/users",
+             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
+                                           Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection& connection, const Caller& caller,
                                                Respond& respond) {
@@ -248,33 +226,32 @@ void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context) {
                               respond(list_app_users(connection, page, readable_owner(caller)));
                             });
              });
-  router.add("GET", "/users/{id}",
-             [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [id = parameters.at("id")](pqxx::connection& connection,
-                                                       const Caller& caller, Respond& respond) {
-                              // Seed 000 asks by session id, seed 003 by user id: one path.
-                              if (auto by_session = user_by_session(connection, caller, id)) {
-                                respond(std::move(*by_session));
-                                return;
-                              }
-                              auto row = find_app_user(connection, id, readable_owner(caller));
-                              respond(row ? app_user_response(200, *row)
-                                          : error_response(404, "User not found"));
-                            });
-             });
+  router.add(
+      "GET", "/users/{id}",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        authenticate(
+            context, request, std::move(respond),
+            [id = parameters.at("id")](pqxx::connection& connection, const Caller& caller,
+                                       Respond& respond) {
+              // Seed 000 asks by session id, seed 003 by user id: one path.
+              if (auto by_session = user_by_session(connection, caller, id)) {
+                respond(std::move(*by_session));
+                return;
+              }
+              auto row = find_app_user(connection, id, readable_owner(caller));
+              respond(row ? app_user_response(200, *row) : error_response(404, "User not found"));
+            });
+      });
   for (bool remove : {false, true}) {
     router.add(remove ? "DELETE" : "PUT", "/users/{id}",
                [context, remove](const HttpRequest& request, const PathParameters& parameters,
                                  Respond respond) {
-                 authenticate(context, request, std::move(respond),
-                              [context, request, remove, id = parameters.at("id")](
-                                  pqxx::connection& connection, const Caller& caller,
-                                  Respond& respond) {
-                                change_app_user(context, request, id, remove, caller, connection,
-                                                respond);
-                              });
+                 authenticate(
+                     context, request, std::move(respond),
+                     [context, request, remove, id = parameters.at("id")](
+                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                       change_app_user(context, request, id, remove, caller, connection, respond);
+                     });
                });
   }
 }

@@ -12,13 +12,10 @@ Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
   auto text = [](const pqxx::field& field) {
     return field.is_null() ? std::nullopt : std::optional<std::string>(field.c_str());
   };
-  return Caller{user_id,
-                session_id,
-                domain::parse_role(row[0].c_str()).value_or(domain::Role::user),
-                row[1].c_str(),
-                text(row[2]),
-                text(row[3]),
-                row[4].c_str()};
+  return Caller{
+      user_id,        session_id,   domain::parse_role(row[0].c_str()).value_or(domain::Role::user),
+      row[1].c_str(), text(row[2]), text(row[3]),
+      row[4].c_str()};
 }
 
 std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id) {
@@ -46,13 +43,12 @@ HttpResponse unauthorized_response(std::string_view detail) {
   return response;
 }
 
-void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                  Respond respond,
+void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
                   std::function<void(pqxx::connection&, const Caller&, Respond&)> work) {
   std::string token;
   std::string authorization = request.header("authorization");
-  if (authorization.size() > 7 && (authorization.starts_with("Bearer ") ||
-                                   authorization.starts_with("bearer "))) {
+  if (authorization.size() > 7 &&
+      (authorization.starts_with("Bearer ") || authorization.starts_with("bearer "))) {
     token = authorization.substr(7);
   } else {
     token = request.cookie(context->auth.cookie_name);
@@ -76,28 +72,28 @@ void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     respond(unauthorized_response("token subject or session is not an id"));
     return;
   }
-  with_database_then(
-      *context, request, std::move(respond),
-      [user_id = *user_id, session_id = *session_id, work = std::move(work)](
-          pqxx::connection& connection, Respond& respond) {
-        std::optional<Caller> caller;
-        {
-          // Ended before `work`, which may open its own transaction on this connection.
-          pqxx::nontransaction read(connection);
-          auto rows = read.exec_params(
-              std::string("SELECT ") + kCallerColumns +
-                  " FROM sessions s JOIN users u ON u.user_id = s.user_id "
-                  "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "
-                  "AND s.revoked_at IS NULL AND s.expires_at > now()",
-              session_id.to_string(), user_id.to_string());
-          if (!rows.empty()) caller = caller_from_row(rows[0], user_id, session_id);
-        }
-        if (!caller) {
-          respond(unauthorized_response("the session of this token has ended"));
-          return;
-        }
-        work(connection, *caller, respond);
-      });
+  with_database_then(*context, request, std::move(respond),
+                     [user_id = *user_id, session_id = *session_id, work = std::move(work)](
+                         pqxx::connection& connection, Respond& respond) {
+                       std::optional<Caller> caller;
+                       {
+                         // Ended before `work`, which may open its own transaction on this
+                         // connection.
+                         pqxx::nontransaction read(connection);
+                         auto rows = read.exec_params(
+                             std::string("SELECT ") + kCallerColumns +
+                                 " FROM sessions s JOIN users u ON u.user_id = s.user_id "
+                                 "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "
+                                 "AND s.revoked_at IS NULL AND s.expires_at > now()",
+                             session_id.to_string(), user_id.to_string());
+                         if (!rows.empty()) caller = caller_from_row(rows[0], user_id, session_id);
+                       }
+                       if (!caller) {
+                         respond(unauthorized_response("the session of this token has ended"));
+                         return;
+                       }
+                       work(connection, *caller, respond);
+                     });
 }
 
 }  // namespace tidemark::api

@@ -47,8 +47,7 @@ HttpResponse unauthorized_response(std::string_view detail);
 /// `Authorization: Bearer` or the token cookie, is verified (signature, algorithm, expiry,
 /// issuer, audience), and its session must exist and be neither revoked nor expired in the read
 /// model. Anything else answers 401. `work` runs on the database pool.
-void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                  Respond respond,
+void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
                   std::function<void(pqxx::connection&, const Caller&, Respond&)> work);
 
 }  // namespace tidemark::api

@@ -51,10 +51,9 @@ HttpResponse entry_response(int status, const pqxx::row& row) {
   domain::JsonWriter writer(buffer);
   write_entry(writer, row);
   HttpResponse response{status, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
-  response.headers.emplace_back("X-Tidemark-Position",
-                                domain::Position{row[9].as<std::int32_t>(),
-                                                 row[10].as<std::int64_t>()}
-                                    .to_token());
+  response.headers.emplace_back(
+      "X-Tidemark-Position",
+      domain::Position{row[9].as<std::int32_t>(), row[10].as<std::int64_t>()}.to_token());
   return response;
 }
 
@@ -68,11 +67,10 @@ std::optional<std::string> visible_owner(const Caller& caller) {
 std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::string& event_id,
                                     const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(
-      std::string("SELECT ") + kEntryColumns +
-          ", user_id FROM event_log WHERE event_id = $1::uuid "
-          "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
-      event_id, owner);
+  auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
+                                   ", user_id FROM event_log WHERE event_id = $1::uuid "
+                                   "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+                               event_id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
@@ -102,8 +100,8 @@ bool prefers_async(const HttpRequest& request) {
   return request.header("prefer").find("respond-async") != std::string::npos;
 }
 
-void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                  Respond respond, const Caller& caller) {
+void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
+                  const Caller& caller) {
   std::string idempotency_key = request.header("idempotency-key");
   if (idempotency_key.size() > 255) {
     respond(error_response(400, "Idempotency-Key must be at most 255 characters"));
@@ -159,8 +157,8 @@ void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
               }
               with_database(*context, request, std::move(*shared_respond),
                             [entry, position](pqxx::connection& connection) {
-                              auto row = find_entry(connection, entry->event_id.to_string(),
-                                                    std::nullopt);
+                              auto row =
+                                  find_entry(connection, entry->event_id.to_string(), std::nullopt);
                               // A retry with an idempotency key lands on the first row.
                               if (!row) return accepted_response(*entry, position, "recorded");
                               HttpResponse response = entry_response(201, *row);
@@ -199,13 +197,12 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     respond(error_response(400, "event_id must be a UUID, got '" + event_id_text + "'"));
     return;
   }
-  std::optional<std::string> owner = caller.role == domain::Role::admin
-                                         ? std::nullopt
-                                         : std::optional(caller.user_id.to_string());
+  std::optional<std::string> owner =
+      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
   auto row = find_entry(connection, event_id_text, owner);
   if (!row) {
-    bool readable = caller.role == domain::Role::analyst &&
-                    find_entry(connection, event_id_text, std::nullopt);
+    bool readable =
+        caller.role == domain::Role::analyst && find_entry(connection, event_id_text, std::nullopt);
     respond(readable ? error_response(403, "analysts read entries and change none")
                      : error_response(404, "Event not found"));
     return;
@@ -226,8 +223,8 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     type = domain::kLogEntryCorrectedV1;
     payload = domain::encode_log_entry_payload(corrected.value());
   }
-  auto event = make_envelope(request, type, key, "event_log/" + event_id_text,
-                             std::move(payload), caller.user_id.to_string());
+  auto event = make_envelope(request, type, key, "event_log/" + event_id_text, std::move(payload),
+                             caller.user_id.to_string());
   append_events(*context, {event}, std::move(respond),
                 [context, request, event_id_text, redact](bool projected, Respond respond) {
                   if (!projected) {
@@ -276,8 +273,8 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
   // Page first, format after: the window count sees every match, the formatting only the page.
   auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
                                    ", total FROM (SELECT *, count(*) OVER () AS total "
-                                   "FROM event_log WHERE " + where +
-                                   " ORDER BY ts DESC, event_id" + limits +
+                                   "FROM event_log WHERE " +
+                                   where + " ORDER BY ts DESC, event_id" + limits +
                                    ") AS page ORDER BY ts DESC, event_id",
                                pqxx::prepare::make_dynamic_params(paged));
   std::int64_t total = 0;
@@ -302,34 +299,35 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
 }  // namespace
 
 void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/events", idempotent(context,
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [context, request](pqxx::connection&, const Caller& caller,
-                                               Respond& respond) {
-                              create_entry(context, request, std::move(respond), caller);
-                            });
+  router.add("POST", "/events",
+             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
+                                           Respond respond) {
+               authenticate(
+                   context, request, std::move(respond),
+                   [context, request](pqxx::connection&, const Caller& caller, Respond& respond) {
+                     create_entry(context, request, std::move(respond), caller);
+                   });
              }));
-  router.add("GET", "/events/{event_id}",
-             [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [context, request, event_id = parameters.at("event_id")](
-                                pqxx::connection&, const Caller& caller, Respond& respond) {
-                              get_entry(context, request, event_id, caller, std::move(respond));
-                            });
-             });
+  router.add(
+      "GET", "/events/{event_id}",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        authenticate(context, request, std::move(respond),
+                     [context, request, event_id = parameters.at("event_id")](
+                         pqxx::connection&, const Caller& caller, Respond& respond) {
+                       get_entry(context, request, event_id, caller, std::move(respond));
+                     });
+      });
   for (bool redact : {false, true}) {
     router.add(redact ? "DELETE" : "PUT", "/events/{event_id}",
                [context, redact](const HttpRequest& request, const PathParameters& parameters,
                                  Respond respond) {
-                 authenticate(context, request, std::move(respond),
-                              [context, request, redact, event_id = parameters.at("event_id")](
-                                  pqxx::connection& connection, const Caller& caller,
-                                  Respond& respond) {
-                                change_entry(context, request, event_id, caller, connection,
-                                             std::move(respond), redact);
-                              });
+                 authenticate(
+                     context, request, std::move(respond),
+                     [context, request, redact, event_id = parameters.at("event_id")](
+                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                       change_entry(context, request, event_id, caller, connection,
+                                    std::move(respond), redact);
+                     });
                });
   }
   router.add("GET", "/events",
@@ -343,15 +341,14 @@ void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
                    context, request, std::move(respond),
                    [context, request, query = *query](pqxx::connection&, const Caller& caller,
                                                       Respond& respond) {
-                     after_position(*context, request, std::move(respond),
-                                    [context, request, query,
-                                     owner = visible_owner(caller)](Respond respond) {
-                                      with_database(*context, request, std::move(respond),
-                                                    [query, owner](pqxx::connection& connection) {
-                                                      return list_entries(connection, query,
-                                                                          owner);
-                                                    });
-                                    });
+                     after_position(
+                         *context, request, std::move(respond),
+                         [context, request, query, owner = visible_owner(caller)](Respond respond) {
+                           with_database(*context, request, std::move(respond),
+                                         [query, owner](pqxx::connection& connection) {
+                                           return list_entries(connection, query, owner);
+                                         });
+                         });
                    });
              });
 }

@@ -10,8 +10,8 @@ std::string HttpRequest::header(std::string_view lower_case_name) const {
 }
 
 std::string HttpRequest::cookie(std::string_view name) const {
-  std::string_view cookies = headers.count("cookie") ? std::string_view(headers.at("cookie"))
-                                                     : std::string_view();
+  std::string_view cookies =
+      headers.count("cookie") ? std::string_view(headers.at("cookie")) : std::string_view();
   while (!cookies.empty()) {
     auto end = cookies.find(';');
     std::string_view pair = cookies.substr(0, end);
@@ -38,11 +38,16 @@ HttpResponse error_response(int status, std::string_view message) {
 
 HttpResponse error_response(const domain::Error& error) {
   switch (error.kind) {
-    case domain::ErrorKind::invalid: return error_response(400, error.message);
-    case domain::ErrorKind::not_found: return error_response(404, error.message);
-    case domain::ErrorKind::conflict: return error_response(409, error.message);
-    case domain::ErrorKind::too_large: return error_response(413, error.message);
-    case domain::ErrorKind::unavailable: return unavailable_response(error.message);
+    case domain::ErrorKind::invalid:
+      return error_response(400, error.message);
+    case domain::ErrorKind::not_found:
+      return error_response(404, error.message);
+    case domain::ErrorKind::conflict:
+      return error_response(409, error.message);
+    case domain::ErrorKind::too_large:
+      return error_response(413, error.message);
+    case domain::ErrorKind::unavailable:
+      return unavailable_response(error.message);
   }
   return error_response(500, error.message);
 }

@@ -65,7 +65,9 @@ class NamedHeader : public Http::Header::Header {
   const char* name() const override { return name_.c_str(); }
   void write(std::ostream& stream) const override { stream << value_; }
 #ifdef SAFE_HEADER_CAST
-  uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+  uint64_t hash() const override {
+    return Http::Header::detail::hash(name_.c_str());
+  }
 #endif
 
  private:
@@ -103,9 +105,9 @@ class PistacheHandler : public Http::Handler {
     state->in_flight++;
     auto sent = std::make_shared<std::atomic<bool>>(false);
     std::string origin = converted.header("origin");
-    bool cors_allowed = !origin.empty() && std::find(state->cors_origins.begin(),
-                                                     state->cors_origins.end(),
-                                                     origin) != state->cors_origins.end();
+    bool cors_allowed = !origin.empty() &&
+                        std::find(state->cors_origins.begin(), state->cors_origins.end(), origin) !=
+                            state->cors_origins.end();
     Respond respond = [shared_writer, state, sent, request_id = converted.request_id,
                        origin = cors_allowed ? origin : std::string()](HttpResponse response) {
       if (sent->exchange(true)) return;  // a second answer to one request is a bug; drop it
@@ -133,7 +135,8 @@ class PistacheHandler : public Http::Handler {
       respond(unavailable_response("the server is shutting down"));
       return;
     }
-    if (converted.method == "OPTIONS" && !converted.header("access-control-request-method").empty()) {
+    if (converted.method == "OPTIONS" &&
+        !converted.header("access-control-request-method").empty()) {
       // A CORS preflight: allowed origins get the methods and headers; others get nothing.
       HttpResponse preflight{cors_allowed ? 204 : 403, "", "application/json", {}};
       if (cors_allowed) {
@@ -170,7 +173,8 @@ class PistacheHandler : public Http::Handler {
     try {
       state->router->dispatch(converted, respond);
     } catch (const std::exception& error) {
-      infra::log_error("handler threw", {{"error", error.what()}, {"path", converted.path},
+      infra::log_error("handler threw", {{"error", error.what()},
+                                         {"path", converted.path},
                                          {"request_id", converted.request_id}});
       respond(error_response(500, "internal error; request id " + converted.request_id));
     }
@@ -213,20 +217,22 @@ std::uint16_t HttpServer::start() {
   endpoint_ = std::make_unique<Http::Endpoint>(address);
   // Pistache's own limit covers the whole request; ours (the JSON 413) covers the body, so
   // leave room for headers above it.
-  auto options = Http::Endpoint::options()
-                     .threads(options_.threads)
-                     .flags(Tcp::Options::ReuseAddr)
-                     .maxRequestSize(std::max(options_.max_body_bytes, options_.max_upload_bytes) +
-                                     64 * 1024)
-                     .headerTimeout(std::chrono::seconds(10))
-                     .bodyTimeout(std::chrono::seconds(60));
+  auto options =
+      Http::Endpoint::options()
+          .threads(options_.threads)
+          .flags(Tcp::Options::ReuseAddr)
+          .maxRequestSize(std::max(options_.max_body_bytes, options_.max_upload_bytes) + 64 * 1024)
+          .headerTimeout(std::chrono::seconds(10))
+          .bodyTimeout(std::chrono::seconds(60));
   endpoint_->init(options);
   endpoint_->setHandler(Http::make_handler<PistacheHandler>(state_));
   endpoint_->serveThreaded();
   return static_cast<std::uint16_t>(endpoint_->getPort());
 }
 
-std::size_t HttpServer::in_flight() const { return state_->in_flight; }
+std::size_t HttpServer::in_flight() const {
+  return state_->in_flight;
+}
 
 void HttpServer::drain_and_stop(std::chrono::milliseconds timeout) {
   state_->draining = true;

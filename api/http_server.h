@@ -27,7 +27,7 @@ class HttpServer {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     int threads = 2;
-    std::size_t max_body_bytes = 1 << 20;  ///< JSON and form bodies
+    std::size_t max_body_bytes = 1 << 20;     ///< JSON and form bodies
     std::size_t max_upload_bytes = 16 << 20;  ///< other media types: uploaded recordings
     /// Browser origins allowed to call the API (CORS); empty allows none.
     std::vector<std::string> cors_origins;

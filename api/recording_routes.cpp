@@ -8,8 +8,8 @@
 #include "api/routes.h"
 #include "domain/json.h"
 #include "domain/recording.h"
-#include "infra/database.h"
 #include "infra/cipher.h"
+#include "infra/database.h"
 #include "infra/ids.h"
 
 namespace tidemark::api {
@@ -96,43 +96,19 @@ void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
     respond(error_response(recording.error()));
     return;
   }
-  {
-    pqxx::work transaction(connection);
-    if (!claim_name(transaction, "recording", recording->recording_id, infra::random_uuid())) {
-      respond(error_response(409, "recording_id '" + recording->recording_id + "' is taken"));
-      return;
-    }
-    transaction.commit();
+  if (!claim_client_id(connection, "recording", recording->recording_id)) {
+    respond(error_response(409, "recording_id '" + recording->recording_id + "' is taken"));
+    return;
   }
   std::string id = recording->recording_id;
-  auto event = make_envelope(
-      request, domain::kRecordingCreatedV1, id, "recordings/" + id,
-      domain::encode_recording({*recording, caller.user_id, std::nullopt}),
-      caller.user_id.to_string());
-  Respond release_on_refusal = [context, id, respond](HttpResponse response) {
-    if (response.status == 503) {
-      context->database.submit({[id](pqxx::connection& connection) {
-                                  pqxx::work transaction(connection);
-                                  transaction.exec_params(
-                                      "DELETE FROM identity_claims WHERE kind = 'recording' "
-                                      "AND value = lower($1) AND NOT confirmed",
-                                      id);
-                                  transaction.commit();
-                                },
-                                [](std::exception_ptr) {}});
-    }
-    respond(std::move(response));
-  };
-  append_events(*context, {event}, release_on_refusal,
-                [context, request, id](bool, Respond respond) {
-                  with_database(*context, request, std::move(respond),
-                                [id](pqxx::connection& connection) {
-                                  auto row = find_recording(connection, id, std::nullopt);
-                                  if (!row) return error_response(202, "created; not yet visible");
-                                  HttpResponse response = recording_response(201, *row);
-                                  response.headers.emplace_back("Location", "/recordings/" + id);
-                                  return response;
-                                });
+  auto event = make_envelope(request, domain::kRecordingCreatedV1, id, "recordings/" + id,
+                             domain::encode_recording({*recording, caller.user_id, std::nullopt}),
+                             caller.user_id.to_string());
+  append_create(context, request, event, "recording", id, "/recordings/" + id, respond,
+                [id](pqxx::connection& connection) -> std::optional<HttpResponse> {
+                  auto row = find_recording(connection, id, std::nullopt);
+                  if (!row) return std::nullopt;
+                  return recording_response(201, *row);
                 });
 }
 
@@ -154,12 +130,11 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
     updated = *parsed;
   }
   std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt
-                                         : std::optional(caller.user_id.to_string());
+      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
   auto current = find_recording(connection, id, owner);
   if (!current) {
-    bool readable = caller.role == domain::Role::analyst &&
-                    find_recording(connection, id, std::nullopt);
+    bool readable =
+        caller.role == domain::Role::analyst && find_recording(connection, id, std::nullopt);
     respond(readable ? analysts_change_nothing() : error_response(404, "Recording not found"));
     return;
   }
@@ -169,36 +144,35 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
     return;
   }
   auto owner_id = *domain::Uuid::parse((*current)[8].c_str());
-  auto event = remove ? make_envelope(request, domain::kRecordingDeletedV1, id,
-                                      "recordings/" + id, domain::encode_recording_deleted(id),
-                                      caller.user_id.to_string())
-                      : make_envelope(request, domain::kRecordingUpdatedV1, id,
-                                      "recordings/" + id,
-                                      domain::encode_recording({*updated, owner_id, revision}),
-                                      caller.user_id.to_string());
-  append_events(
-      *context, {event}, std::move(respond),
-      [context, request, id, remove, updated, revision](bool projected, Respond respond) {
-        if (!projected) {
-          respond(error_response(503, "the change is recorded but not yet visible"));
-          return;
-        }
-        if (remove) {
-          respond({204, "", "application/json", {}});
-          return;
-        }
-        with_database(*context, request, std::move(respond),
-                      [id, updated, revision](pqxx::connection& connection) {
-                        auto row = find_recording(connection, id, std::nullopt);
-                        if (!row) return error_response(404, "Recording not found");
-                        bool ours = (*row)[5].as<std::int64_t>() == revision + 1 &&
-                                    updated->recording_link == (*row)[1].c_str() &&
-                                    updated->recording_type == (*row)[2].c_str() &&
-                                    updated->user_id == (*row)[3].c_str();
-                        return ours ? recording_response(200, *row)
-                                    : error_response(412, "the recording changed meanwhile");
-                      });
-      });
+  auto event = remove
+                   ? make_envelope(request, domain::kRecordingDeletedV1, id, "recordings/" + id,
+                                   domain::encode_recording_deleted(id), caller.user_id.to_string())
+                   : make_envelope(request, domain::kRecordingUpdatedV1, id, "recordings/" + id,
+                                   domain::encode_recording({*updated, owner_id, revision}),
+                                   caller.user_id.to_string());
+  append_events(*context, {event}, std::move(respond),
+                [context, request, id, remove, updated, revision](bool projected, Respond respond) {
+                  if (!projected) {
+                    respond(error_response(503, "the change is recorded but not yet visible"));
+                    return;
+                  }
+                  if (remove) {
+                    respond({204, "", "application/json", {}});
+                    return;
+                  }
+                  with_database(*context, request, std::move(respond),
+                                [id, updated, revision](pqxx::connection& connection) {
+                                  auto row = find_recording(connection, id, std::nullopt);
+                                  if (!row) return error_response(404, "Recording not found");
+                                  bool ours = (*row)[5].as<std::int64_t>() == revision + 1 &&
+                                              updated->recording_link == (*row)[1].c_str() &&
+                                              updated->recording_type == (*row)[2].c_str() &&
+                                              updated->user_id == (*row)[3].c_str();
+                                  return ours ? recording_response(200, *row)
+                                              : error_response(412,
+                                                               "the recording changed meanwhile");
+                                });
+                });
 }
 
 HttpResponse list_recordings(pqxx::connection& connection, const domain::RecordingQuery& query,
@@ -207,16 +181,16 @@ HttpResponse list_recordings(pqxx::connection& connection, const domain::Recordi
       " FROM recordings WHERE ($1::uuid IS NULL OR owner_id = $1::uuid) "
       "AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR recording_type = $3)";
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(std::string("SELECT ") + kRecordingColumns +
-                                   ", count(*) OVER ()" + where +
-                                   " ORDER BY created_at DESC, recording_id LIMIT $4 OFFSET $5",
-                               owner, query.user_id, query.recording_type, query.page.size,
-                               (query.page.page - 1) * query.page.size);
+  auto rows =
+      read.exec_params(std::string("SELECT ") + kRecordingColumns + ", count(*) OVER ()" + where +
+                           " ORDER BY created_at DESC, recording_id LIMIT $4 OFFSET $5",
+                       owner, query.user_id, query.recording_type, query.page.size,
+                       (query.page.page - 1) * query.page.size);
   std::int64_t total = rows.empty() ? 0 : rows[0][12].as<std::int64_t>();
   if (rows.empty() && query.page.page > 1) {
-    total = read.exec_params1("SELECT count(*)" + where, owner, query.user_id,
-                              query.recording_type)[0]
-                .as<std::int64_t>();
+    total =
+        read.exec_params1("SELECT count(*)" + where, owner, query.user_id, query.recording_type)[0]
+            .as<std::int64_t>();
   }
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
@@ -234,8 +208,9 @@ void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& requ
                     Respond& respond) {
   std::string content_type = request.header("content-type");
   if (!domain::is_media_type(content_type)) {
-    respond(error_response(400, "Content-Type must name the recording's media type, such as "
-                                "audio/wav or image/jpeg"));
+    respond(error_response(400,
+                           "Content-Type must name the recording's media type, such as "
+                           "audio/wav or image/jpeg"));
     return;
   }
   if (request.body.empty()) {
@@ -243,11 +218,10 @@ void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& requ
     return;
   }
   std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt
-                                         : std::optional(caller.user_id.to_string());
+      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
   if (!find_recording(connection, id, owner)) {
-    bool readable = caller.role == domain::Role::analyst &&
-                    find_recording(connection, id, std::nullopt);
+    bool readable =
+        caller.role == domain::Role::analyst && find_recording(connection, id, std::nullopt);
     respond(readable ? analysts_change_nothing() : error_response(404, "Recording not found"));
     return;
   }
@@ -260,20 +234,18 @@ void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& requ
         sha256, pqxx::binarystring(request.body), static_cast<std::int64_t>(request.body.size()));
     transaction.commit();
   }
-  auto event = make_envelope(
-      request, domain::kRecordingContentAttachedV1, id, "recordings/" + id,
-      domain::encode_content_attached(
-          {id, sha256, static_cast<std::int64_t>(request.body.size()), content_type}),
-      caller.user_id.to_string());
-  append_events(*context, {event}, std::move(respond),
-                [context, request, id](bool, Respond respond) {
-                  with_database(*context, request, std::move(respond),
-                                [id](pqxx::connection& connection) {
-                                  auto row = find_recording(connection, id, std::nullopt);
-                                  return row ? recording_response(200, *row)
-                                             : error_response(404, "Recording not found");
-                                });
-                });
+  auto event =
+      make_envelope(request, domain::kRecordingContentAttachedV1, id, "recordings/" + id,
+                    domain::encode_content_attached(
+                        {id, sha256, static_cast<std::int64_t>(request.body.size()), content_type}),
+                    caller.user_id.to_string());
+  append_events(
+      *context, {event}, std::move(respond), [context, request, id](bool, Respond respond) {
+        with_database(*context, request, std::move(respond), [id](pqxx::connection& connection) {
+          auto row = find_recording(connection, id, std::nullopt);
+          return row ? recording_response(200, *row) : error_response(404, "Recording not found");
+        });
+      });
 }
 
 HttpResponse download_content(pqxx::connection& connection, const std::string& id,
@@ -294,8 +266,9 @@ HttpResponse download_content(pqxx::connection& connection, const std::string& i
 }  // namespace
 
 void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/recordings", idempotent(context,
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
+  router.add("POST", "/recordings",
+             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
+                                           Respond respond) {
                authenticate(context, request, std::move(respond),
                             [context, request](pqxx::connection& connection, const Caller& caller,
                                                Respond& respond) {
@@ -315,49 +288,45 @@ void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
                               respond(list_recordings(connection, query, readable_owner(caller)));
                             });
              });
-  router.add("GET", "/recordings/{recording_id}",
-             [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [id = parameters.at("recording_id")](
-                                pqxx::connection& connection, const Caller& caller,
-                                Respond& respond) {
-                              auto row = find_recording(connection, id, readable_owner(caller));
-                              respond(row ? recording_response(200, *row)
-                                          : error_response(404, "Recording not found"));
-                            });
-             });
-  router.add("PUT", "/recordings/{recording_id}/content",
-             [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [context, request, id = parameters.at("recording_id")](
-                                pqxx::connection& connection, const Caller& caller,
-                                Respond& respond) {
-                              upload_content(context, request, id, caller, connection, respond);
-                            });
-             });
-  router.add("GET", "/recordings/{recording_id}/content",
-             [context](const HttpRequest& request, const PathParameters& parameters,
-                       Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [id = parameters.at("recording_id")](pqxx::connection& connection,
-                                                                 const Caller& caller,
-                                                                 Respond& respond) {
-                              respond(download_content(connection, id, readable_owner(caller)));
-                            });
-             });
+  router.add(
+      "GET", "/recordings/{recording_id}",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        authenticate(context, request, std::move(respond),
+                     [id = parameters.at("recording_id")](pqxx::connection& connection,
+                                                          const Caller& caller, Respond& respond) {
+                       auto row = find_recording(connection, id, readable_owner(caller));
+                       respond(row ? recording_response(200, *row)
+                                   : error_response(404, "Recording not found"));
+                     });
+      });
+  router.add(
+      "PUT", "/recordings/{recording_id}/content",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        authenticate(context, request, std::move(respond),
+                     [context, request, id = parameters.at("recording_id")](
+                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                       upload_content(context, request, id, caller, connection, respond);
+                     });
+      });
+  router.add(
+      "GET", "/recordings/{recording_id}/content",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        authenticate(context, request, std::move(respond),
+                     [id = parameters.at("recording_id")](pqxx::connection& connection,
+                                                          const Caller& caller, Respond& respond) {
+                       respond(download_content(connection, id, readable_owner(caller)));
+                     });
+      });
   for (bool remove : {false, true}) {
     router.add(remove ? "DELETE" : "PUT", "/recordings/{recording_id}",
                [context, remove](const HttpRequest& request, const PathParameters& parameters,
                                  Respond respond) {
-                 authenticate(context, request, std::move(respond),
-                              [context, request, remove, id = parameters.at("recording_id")](
-                                  pqxx::connection& connection, const Caller& caller,
-                                  Respond& respond) {
-                                change_recording(context, request, id, remove, caller, connection,
-                                                 respond);
-                              });
+                 authenticate(
+                     context, request, std::move(respond),
+                     [context, request, remove, id = parameters.at("recording_id")](
+                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                       change_recording(context, request, id, remove, caller, connection, respond);
+                     });
                });
   }
 }

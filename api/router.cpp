@@ -57,9 +57,8 @@ void Router::dispatch(const HttpRequest& request, Respond respond) const {
     respond(error_response(404, "no route for " + request.method + " " + request.path));
     return;
   }
-  HttpResponse response =
-      error_response(405, "method " + request.method + " is not allowed on " + request.path +
-                              "; allowed: " + allowed);
+  HttpResponse response = error_response(405, "method " + request.method + " is not allowed on " +
+                                                  request.path + "; allowed: " + allowed);
   response.headers.emplace_back("Allow", allowed);
   respond(std::move(response));
 }

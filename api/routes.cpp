@@ -1,16 +1,15 @@
 #include "api/routes.h"
 
-#include "api/accounts.h"
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <mutex>
 #include <pqxx/pqxx>
 
+#include "api/accounts.h"
+#include "domain/json.h"
 #include "domain/position.h"
 #include "infra/checkpoint_watcher.h"
-#include "domain/json.h"
 #include "infra/cipher.h"
 #include "infra/database.h"
 #include "infra/ids.h"
@@ -126,7 +125,8 @@ std::string headers_json(const HttpResponse& response) {
   domain::JsonWriter writer(buffer);
   writer.StartObject();
   for (const auto& [name, value] : response.headers) {
-    if (std::find(kReplayedHeaders.begin(), kReplayedHeaders.end(), name) == kReplayedHeaders.end()) {
+    if (std::find(kReplayedHeaders.begin(), kReplayedHeaders.end(), name) ==
+        kReplayedHeaders.end()) {
       continue;
     }
     domain::write_string(writer, name);
@@ -165,13 +165,13 @@ Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler) {
     }
     // Scoped to the caller's credentials, so two callers' keys never meet.
     std::string credentials = request.header("authorization") + "|" + request.header("cookie");
-    std::string scope = infra::sha256_hex(credentials + "|" + request.method + " " +
-                                          request.path + "|" + key);
+    std::string scope =
+        infra::sha256_hex(credentials + "|" + request.method + " " + request.path + "|" + key);
     std::string request_hash = infra::sha256_hex(request.body);
     with_database_then(
         *context, request, std::move(respond),
-        [context, handler, request, parameters, scope, request_hash](
-            pqxx::connection& connection, Respond& respond) {
+        [context, handler, request, parameters, scope, request_hash](pqxx::connection& connection,
+                                                                     Respond& respond) {
           {
             pqxx::work transaction(connection);
             auto claimed = transaction.exec_params(
@@ -225,6 +225,46 @@ Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler) {
   };
 }
 
+bool claim_client_id(pqxx::connection& connection, const std::string& kind, const std::string& id) {
+  pqxx::work transaction(connection);
+  if (!claim_name(transaction, kind, id, infra::random_uuid())) return false;
+  transaction.commit();
+  return true;
+}
+
+void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                   domain::EventEnvelope event, const std::string& kind, const std::string& id,
+                   const std::string& location, Respond respond,
+                   std::function<std::optional<HttpResponse>(pqxx::connection&)> read_back) {
+  Respond release_on_refusal = [context, kind, id, respond](HttpResponse response) {
+    if (response.status == 503) {
+      context->database.submit({[kind, id](pqxx::connection& connection) {
+                                  pqxx::work transaction(connection);
+                                  transaction.exec_params(
+                                      "DELETE FROM identity_claims WHERE kind = $1 "
+                                      "AND value = lower($2) AND NOT confirmed",
+                                      kind, id);
+                                  transaction.commit();
+                                },
+                                [](std::exception_ptr) {}});
+    }
+    respond(std::move(response));
+  };
+  append_events(*context, {std::move(event)}, release_on_refusal,
+                [context, request, location, read_back](bool, Respond respond) {
+                  with_database(*context, request, std::move(respond),
+                                [location, read_back](pqxx::connection& connection) {
+                                  auto created = read_back(connection);
+                                  if (!created) {
+                                    return error_response(202, "created; not yet visible");
+                                  }
+                                  created->status = 201;
+                                  created->headers.emplace_back("Location", location);
+                                  return *created;
+                                });
+                });
+}
+
 std::string revision_etag(std::int64_t revision) {
   return "W/\"" + std::to_string(revision) + "\"";
 }
@@ -256,17 +296,16 @@ void after_position(ApiContext& context, const HttpRequest& request, Respond res
   }
   auto position = domain::Position::parse_token(token);
   if (!position) {
-    respond(error_response(400, "position must be PARTITION:OFFSET as returned by a write, got '" +
-                                    token + "'"));
+    respond(error_response(
+        400, "position must be PARTITION:OFFSET as returned by a write, got '" + token + "'"));
     return;
   }
   auto shared_respond = std::make_shared<Respond>(std::move(respond));
   auto shared_then = std::make_shared<std::function<void(Respond)>>(std::move(then));
   // Whether or not the wait reached the position, the read answers with what is there.
-  context.watcher.wait_for(*position, context.projection_wait,
-                           [shared_respond, shared_then](bool) {
-                             (*shared_then)(std::move(*shared_respond));
-                           });
+  context.watcher.wait_for(*position, context.projection_wait, [shared_respond, shared_then](bool) {
+    (*shared_then)(std::move(*shared_respond));
+  });
 }
 
 }  // namespace tidemark::api

@@ -2,16 +2,15 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <pqxx/connection>
 #include <string>
 #include <vector>
 
 #include "api/router.h"
 #include "domain/envelope.h"
-
-#include <pqxx/connection>
 
 namespace tidemark::infra {
 class EventProducer;
@@ -85,6 +84,18 @@ void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envel
 /// caller credentials, method, path and key) and a retry gets it back without running the
 /// route again; the same key with another body answers 422, and one still in progress 409.
 Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler);
+
+/// Claims a client-chosen id (`kind`: algorithm, recording, app_user) for a create; a fresh
+/// claimant per request, so the same caller creating an id twice conflicts too.
+bool claim_client_id(pqxx::connection& connection, const std::string& kind, const std::string& id);
+
+/// Appends a create whose id was claimed: when the broker refuses, the id is freed again;
+/// otherwise `read_back` answers from the read model once the event is projected (201 with
+/// Location `location`), or 202 when the projection did not catch up in time.
+void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                   domain::EventEnvelope event, const std::string& kind, const std::string& id,
+                   const std::string& location, Respond respond,
+                   std::function<std::optional<HttpResponse>(pqxx::connection&)> read_back);
 
 /// The weak ETag of a projected revision, `W/"3"`.
 std::string revision_etag(std::int64_t revision);

@@ -42,14 +42,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> arguments(argv + 2, argv + argc);
   using Role = int (*)(const std::vector<std::string>&, const char* const*);
   const std::pair<const char*, Role> roles[] = {
-      {"api", tidemark::app::run_api},
-      {"projector", tidemark::app::run_projector},
-      {"mailer", tidemark::app::run_mailer},
-      {"inference", tidemark::app::run_inference},
-      {"broker", tidemark::app::run_broker},
-      {"dev", tidemark::app::run_dev},
-      {"migrate", tidemark::app::run_migrate},
-      {"create-admin", tidemark::app::run_create_admin},
+      {"api", tidemark::app::run_api},         {"projector", tidemark::app::run_projector},
+      {"mailer", tidemark::app::run_mailer},   {"inference", tidemark::app::run_inference},
+      {"broker", tidemark::app::run_broker},   {"dev", tidemark::app::run_dev},
+      {"migrate", tidemark::app::run_migrate}, {"create-admin", tidemark::app::run_create_admin},
       {"config", tidemark::app::run_config},
   };
   for (const auto& [name, run] : roles) {

@@ -1,10 +1,10 @@
 #include "app/roles.h"
 
-#include <csignal>
 #include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,9 +21,9 @@
 #include "domain/account.h"
 #include "domain/json.h"
 #include "infra/checkpoint_watcher.h"
-#include "infra/ids.h"
 #include "infra/config.h"
 #include "infra/database.h"
+#include "infra/ids.h"
 #include "infra/jwt.h"
 #include "infra/kafka.h"
 #include "infra/keyring.h"
@@ -96,8 +96,10 @@ std::string database_url(const Settings& settings) {
   if (!settings.database_url.empty()) return settings.database_url;
   std::string url = read_stack_file(settings, kDatabaseUrlFile);
   if (url.empty()) {
-    throw ConfigError("no database: set --database-url (TIDEMARK_DATABASE_URL) or run `tidemark "
-                      "dev` with data folder " + settings.data_dir);
+    throw ConfigError(
+        "no database: set --database-url (TIDEMARK_DATABASE_URL) or run `tidemark "
+        "dev` with data folder " +
+        settings.data_dir);
   }
   return url;
 }
@@ -107,9 +109,10 @@ std::string bootstrap_servers(const Settings& settings) {
   if (!settings.kafka_bootstrap_servers.empty()) return settings.kafka_bootstrap_servers;
   std::string address = read_stack_file(settings, kBrokerAddressFile);
   if (address.empty()) {
-    throw ConfigError("no Kafka: set --kafka-bootstrap-servers (TIDEMARK_KAFKA_BOOTSTRAP_SERVERS) "
-                      "or run `tidemark broker` or `tidemark dev` with data folder " +
-                      settings.data_dir);
+    throw ConfigError(
+        "no Kafka: set --kafka-bootstrap-servers (TIDEMARK_KAFKA_BOOTSTRAP_SERVERS) "
+        "or run `tidemark broker` or `tidemark dev` with data folder " +
+        settings.data_dir);
   }
   return address;
 }
@@ -166,7 +169,8 @@ int wait_for_stop_signal() {
 
 void apply_migrations(const std::string& url) {
   auto connection = infra::connect(url);
-  projections::Migrator migrator(projections::load_migrations(projections::embedded_migration_files()));
+  projections::Migrator migrator(
+      projections::load_migrations(projections::embedded_migration_files()));
   migrator.up(*connection);
 }
 
@@ -176,8 +180,8 @@ class ApiRole {
   ApiRole(const Settings& settings, const std::string& url, const std::string& bootstrap,
           bool create_secrets)
       : settings_(settings),
-        producer_(infra::EventProducer::Options{bootstrap, "tidemark-api",
-                                                settings.produce_timeout_ms}),
+        producer_(
+            infra::EventProducer::Options{bootstrap, "tidemark-api", settings.produce_timeout_ms}),
         watcher_(url, projections::kReadModelsProjection, settings.events_topic),
         database_(url, static_cast<std::size_t>(settings.db_pool_size),
                   static_cast<std::size_t>(settings.db_queue_limit)),
@@ -217,7 +221,8 @@ class ApiRole {
 
   std::uint16_t start() {
     std::uint16_t port = server_->start();
-    infra::log_info("API listening", {{"host", settings_.http_host}, {"port", std::to_string(port)}});
+    infra::log_info("API listening",
+                    {{"host", settings_.http_host}, {"port", std::to_string(port)}});
     return port;
   }
 
@@ -254,11 +259,10 @@ class ProjectorRole {
     auto role = std::unique_ptr<ProjectorRole>(new ProjectorRole(settings, create_secrets));
     const infra::Keyring& keyring = role->keyring_;
     role->start({url, bootstrap, settings.events_topic, settings.dead_letter_topic,
-                 settings.projector_group,
-                 static_cast<std::size_t>(settings.projector_batch_size),
+                 settings.projector_group, static_cast<std::size_t>(settings.projector_batch_size),
                  projections::kReadModelsProjection,
-                 [&keyring](pqxx::dbtransaction& transaction,
-                            const domain::EventEnvelope& envelope, domain::Position position) {
+                 [&keyring](pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+                            domain::Position position) {
                    projections::apply_event(transaction, envelope, position, keyring);
                  }});
     return role;
@@ -266,12 +270,10 @@ class ProjectorRole {
 
   /// The mailer: delivers the mail account events carry, to the outbox file.
   static std::unique_ptr<ProjectorRole> mailer(const Settings& settings, const std::string& url,
-                                               const std::string& bootstrap,
-                                               bool create_secrets) {
+                                               const std::string& bootstrap, bool create_secrets) {
     auto role = std::unique_ptr<ProjectorRole>(new ProjectorRole(settings, create_secrets));
-    fs::path outbox = settings.mail_outbox.empty()
-                          ? fs::path(settings.data_dir) / "outbox.jsonl"
-                          : fs::path(settings.mail_outbox);
+    fs::path outbox = settings.mail_outbox.empty() ? fs::path(settings.data_dir) / "outbox.jsonl"
+                                                   : fs::path(settings.mail_outbox);
     if (settings.smtp_url.empty()) {
       role->sender_ = std::make_unique<workers::OutboxFileSender>(outbox);
       infra::log_info("mailer writing to the outbox file", {{"path", outbox.string()}});
@@ -282,7 +284,8 @@ class ProjectorRole {
     }
     role->start({url, bootstrap, settings.events_topic, "", settings.mailer_group,
                  static_cast<std::size_t>(settings.projector_batch_size),
-                 workers::kMailerProjection, workers::mail_applier(role->keyring_, *role->sender_)});
+                 workers::kMailerProjection,
+                 workers::mail_applier(role->keyring_, *role->sender_)});
     return role;
   }
 
@@ -343,7 +346,8 @@ int run_api(const std::vector<std::string>& arguments, const char* const* enviro
   return guarded("api", [&] {
     ApiRole api(*settings, database_url(*settings), bootstrap_servers(*settings), false);
     std::uint16_t port = api.start();
-    std::cout << "Tidemark API on http://" << settings->http_host << ":" << port << "/" << std::endl;
+    std::cout << "Tidemark API on http://" << settings->http_host << ":" << port << "/"
+              << std::endl;
     wait_for_stop_signal();
     api.stop();
     return 0;
@@ -431,9 +435,9 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
     std::unique_ptr<infra::LocalPostgres> postgres;
     std::string url = settings->database_url;
     if (url.empty()) {
-      postgres = std::make_unique<infra::LocalPostgres>(infra::LocalPostgres::Options{
-          fs::path(settings->data_dir) / "postgres",
-          static_cast<std::uint16_t>(settings->postgres_port)});
+      postgres = std::make_unique<infra::LocalPostgres>(
+          infra::LocalPostgres::Options{fs::path(settings->data_dir) / "postgres",
+                                        static_cast<std::uint16_t>(settings->postgres_port)});
       postgres->start();
       url = postgres->url();
       write_stack_file(*settings, kDatabaseUrlFile, url);
@@ -527,31 +531,30 @@ int run_create_admin(const std::vector<std::string>& arguments, const char* cons
     rapidjson::StringBuffer buffer;
     domain::JsonWriter writer(buffer);
     writer.StartObject();
-    for (auto [name, value] : {std::pair{"username", &settings->username},
-                               std::pair{"email", &settings->email},
-                               std::pair{"full_name", &settings->full_name},
-                               std::pair{"password", &password}}) {
+    for (auto [name, value] :
+         {std::pair{"username", &settings->username}, std::pair{"email", &settings->email},
+          std::pair{"full_name", &settings->full_name}, std::pair{"password", &password}}) {
       if (value->empty()) continue;
       writer.Key(name);
       domain::write_string(writer, *value);
     }
     writer.EndObject();
-    auto registration = domain::parse_registration(
-        {buffer.GetString(), buffer.GetSize()},
-        static_cast<std::size_t>(settings->min_password_length));
+    auto registration =
+        domain::parse_registration({buffer.GetString(), buffer.GetSize()},
+                                   static_cast<std::size_t>(settings->min_password_length));
     if (!registration) throw ConfigError(registration.error().message);
 
     std::string url = database_url(*settings);
-    infra::Keyring keyring(load_secret(*settings, settings->master_key, kMasterKeyFile,
-                                       "master_key", false));
+    infra::Keyring keyring(
+        load_secret(*settings, settings->master_key, kMasterKeyFile, "master_key", false));
     auto connection = infra::connect(url);
     domain::Uuid user_id = infra::random_uuid();
     auto event = api::prepare_registration(*connection, keyring, *registration,
                                            infra::hash_password(password), domain::Role::admin,
                                            user_id, "create-admin");
     if (!event) throw ConfigError(event.error().message);
-    infra::EventProducer producer(
-        infra::EventProducer::Options{bootstrap_servers(*settings), "tidemark-create-admin", 10000});
+    infra::EventProducer producer(infra::EventProducer::Options{bootstrap_servers(*settings),
+                                                                "tidemark-create-admin", 10000});
     auto appended = producer.append_and_wait(settings->events_topic, event->key, event->payload,
                                              event->headers());
     if (!appended) {
@@ -564,9 +567,9 @@ int run_create_admin(const std::vector<std::string>& arguments, const char* cons
     watcher.wait_for(*appended, std::chrono::seconds(30),
                      [&projected](bool reached) { projected.set_value(reached); });
     bool visible = projected.get_future().get();
-    std::cout << "admin " << registration->username << " created (user id "
-              << user_id.to_string() << ")"
-              << (visible ? "" : "; not yet projected: is a projector running?") << std::endl;
+    std::cout << "admin " << registration->username << " created (user id " << user_id.to_string()
+              << ")" << (visible ? "" : "; not yet projected: is a projector running?")
+              << std::endl;
     return visible ? 0 : 1;
   });
 }
@@ -578,10 +581,10 @@ int run_config(const std::vector<std::string>& arguments, const char* const* env
     return arguments.empty() ? 2 : 0;
   }
   const std::pair<const char*, SettingsSchema (*)()> schemas[] = {
-      {"api", infra::api_schema},       {"projector", infra::projector_schema}, {"mailer", infra::mailer_schema},
-      {"inference", infra::inference_schema}, {"broker", infra::broker_schema},
-      {"dev", infra::dev_schema},       {"migrate", infra::migrate_schema},
-      {"create-admin", infra::create_admin_schema}};
+      {"api", infra::api_schema},         {"projector", infra::projector_schema},
+      {"mailer", infra::mailer_schema},   {"inference", infra::inference_schema},
+      {"broker", infra::broker_schema},   {"dev", infra::dev_schema},
+      {"migrate", infra::migrate_schema}, {"create-admin", infra::create_admin_schema}};
   for (const auto& [role, make_schema] : schemas) {
     if (arguments[0] != role) continue;
     SettingsSchema schema = make_schema();

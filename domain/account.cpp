@@ -30,8 +30,8 @@ std::string lower_case(std::string text) {
 /// Characters, not bytes: the text is valid UTF-8 (checked when the JSON was parsed), so every
 /// byte that is not a continuation byte starts a character.
 std::size_t character_count(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; }));
 }
 
 bool has_control_characters(std::string_view text) {
@@ -84,9 +84,12 @@ Result<Event> decode(std::string_view payload, std::string_view what, Read read)
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::user: return "user";
-    case Role::analyst: return "analyst";
-    case Role::admin: return "admin";
+    case Role::user:
+      return "user";
+    case Role::analyst:
+      return "analyst";
+    case Role::admin:
+      return "admin";
   }
   return "user";
 }
@@ -99,7 +102,8 @@ std::optional<Role> parse_role(std::string_view name) {
 }
 
 bool is_email_shaped(std::string_view text) {
-  if (text.size() < 3 || text.size() > kMaxEmailLength || has_control_characters(text)) return false;
+  if (text.size() < 3 || text.size() > kMaxEmailLength || has_control_characters(text))
+    return false;
   if (text.find(' ') != std::string_view::npos) return false;
   auto at = text.find('@');
   if (at == 0 || at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos) {
@@ -108,8 +112,7 @@ bool is_email_shaped(std::string_view text) {
   auto domain = text.substr(at + 1);
   auto dot = domain.rfind('.');
   return dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size() &&
-         domain.front() != '.' &&
-         domain.find("..") == std::string_view::npos;
+         domain.front() != '.' && domain.find("..") == std::string_view::npos;
 }
 
 Result<Registration> parse_registration(std::string_view body, std::size_t min_password_length) {
@@ -164,7 +167,8 @@ Result<ProfileChanges> parse_profile_changes(std::string_view body,
   ProfileChanges changes;
   changes.username = aliased_string(fields, "username", "user", kMaxUsernameLength, alias_error);
   changes.email = fields.string("email", false, kMaxEmailLength);
-  changes.full_name = aliased_string(fields, "full_name", "fullname", kMaxFullNameLength, alias_error);
+  changes.full_name =
+      aliased_string(fields, "full_name", "fullname", kMaxFullNameLength, alias_error);
   auto name = fields.string("name", false, kMaxFullNameLength);
   changes.password = fields.string("password", false, kMaxPasswordLength);
   if (auto error = fields.finish()) return *error;
@@ -339,7 +343,8 @@ std::string encode_event(const UserRegistered& event) {
 }
 
 std::string encode_event(const UserDeleted& event) {
-  return json_object([&](JsonWriter& writer) { field(writer, "user_id", event.user_id.to_string()); });
+  return json_object(
+      [&](JsonWriter& writer) { field(writer, "user_id", event.user_id.to_string()); });
 }
 
 std::string encode_event(const UserProfileUpdated& event) {
@@ -458,19 +463,24 @@ Result<UserRoleChanged> decode_user_role_changed(std::string_view payload) {
 
 Result<AccountTokenIssued> decode_account_token_issued(std::string_view payload) {
   std::optional<Error> purpose_error;
-  auto result = decode<AccountTokenIssued>(payload, "user.token_issued", [&](JsonFieldReader& fields) {
-    AccountTokenIssued event{fields.uuid("user_id", true).value_or(kNilUuid),
-                             TokenPurpose::verify_email, {}, {}, {}};
-    if (auto purpose = fields.string("purpose", true, 32)) {
-      auto parsed = parse_purpose(*purpose);
-      if (!parsed) purpose_error = invalid("user.token_issued: unknown purpose '" + *purpose + "'");
-      event.purpose = parsed.value_or(TokenPurpose::verify_email);
-    }
-    event.token_hash = fields.string("token_hash", true, 128).value_or("");
-    event.expires_at = fields.timestamp("expires_at", true).value_or(Timestamp{});
-    event.sealed_mail = fields.string("mail", true, 64 * 1024).value_or("");
-    return event;
-  });
+  auto result =
+      decode<AccountTokenIssued>(payload, "user.token_issued", [&](JsonFieldReader& fields) {
+        AccountTokenIssued event{fields.uuid("user_id", true).value_or(kNilUuid),
+                                 TokenPurpose::verify_email,
+                                 {},
+                                 {},
+                                 {}};
+        if (auto purpose = fields.string("purpose", true, 32)) {
+          auto parsed = parse_purpose(*purpose);
+          if (!parsed)
+            purpose_error = invalid("user.token_issued: unknown purpose '" + *purpose + "'");
+          event.purpose = parsed.value_or(TokenPurpose::verify_email);
+        }
+        event.token_hash = fields.string("token_hash", true, 128).value_or("");
+        event.expires_at = fields.timestamp("expires_at", true).value_or(Timestamp{});
+        event.sealed_mail = fields.string("mail", true, 64 * 1024).value_or("");
+        return event;
+      });
   if (result && purpose_error) return *purpose_error;
   return result;
 }

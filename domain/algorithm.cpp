@@ -11,11 +11,12 @@ Algorithm read_fields(JsonFieldReader& fields, const std::optional<std::string>&
   Algorithm algorithm;
   auto algo_id = fields.string("algo_id", !path_id, kMaxIdentifierBytes);
   if (path_id && algo_id && *algo_id != *path_id) {
-    mismatch = invalid("field 'algo_id' is '" + *algo_id + "' but the path names '" + *path_id +
-                       "'");
+    mismatch =
+        invalid("field 'algo_id' is '" + *algo_id + "' but the path names '" + *path_id + "'");
   }
   algorithm.algo_id = path_id ? *path_id : algo_id.value_or("");
-  algorithm.recording_type = fields.string("recording_type", true, kMaxIdentifierBytes).value_or("");
+  algorithm.recording_type =
+      fields.string("recording_type", true, kMaxIdentifierBytes).value_or("");
   algorithm.location = fields.string("location", true, kMaxLocationBytes).value_or("");
   algorithm.version = fields.string("version", true, kMaxIdentifierBytes).value_or("");
   return algorithm;
@@ -40,10 +41,10 @@ std::string encode_algorithm(const Algorithm& algorithm,
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);
   writer.StartObject();
-  for (auto [name, value] : {std::pair{"algo_id", &algorithm.algo_id},
-                             std::pair{"recording_type", &algorithm.recording_type},
-                             std::pair{"location", &algorithm.location},
-                             std::pair{"version", &algorithm.version}}) {
+  for (auto [name, value] :
+       {std::pair{"algo_id", &algorithm.algo_id},
+        std::pair{"recording_type", &algorithm.recording_type},
+        std::pair{"location", &algorithm.location}, std::pair{"version", &algorithm.version}}) {
     writer.Key(name);
     write_string(writer, *value);
   }
@@ -83,7 +84,8 @@ Result<std::string> decode_algorithm_deleted(std::string_view payload) {
 
 Result<AlgorithmQuery> parse_algorithm_query(const QueryParameters& parameters) {
   AlgorithmQuery query;
-  auto page = parse_filters_and_page(parameters, {{"recording_type", &query.recording_type}, {"version", &query.version}});
+  auto page = parse_filters_and_page(
+      parameters, {{"recording_type", &query.recording_type}, {"version", &query.version}});
   if (!page) return page.error();
   query.page = *page;
   return query;

@@ -15,7 +15,8 @@ AppUser read_app_user(JsonFieldReader& fields, const std::optional<std::string>&
   AppUser user;
   auto user_id = fields.string("user_id", !path_id, kMaxIdentifierBytes);
   if (path_id && user_id && *user_id != *path_id) {
-    problem = invalid("field 'user_id' is '" + *user_id + "' but the path names '" + *path_id + "'");
+    problem =
+        invalid("field 'user_id' is '" + *user_id + "' but the path names '" + *path_id + "'");
   }
   user.user_id = path_id ? *path_id : user_id.value_or("");
   if (const rapidjson::Value* firebase = fields.object("firebase_data", false)) {
@@ -29,7 +30,8 @@ AppUser read_app_user(JsonFieldReader& fields, const std::optional<std::string>&
     user.height = nested.number("height", false);
     user.weight = nested.number("weight", false);
     fields.adopt(nested);
-    for (auto [name, value] : {std::pair{"height", user.height}, std::pair{"weight", user.weight}}) {
+    for (auto [name, value] :
+         {std::pair{"height", user.height}, std::pair{"weight", user.weight}}) {
       if (value && (!std::isfinite(*value) || *value < 0 || *value > kMaxMeasure)) {
         problem = invalid(std::string("field 'body_data.") + name +
                           "' must be a number from 0 to 100000");

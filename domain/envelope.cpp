@@ -37,16 +37,17 @@ Result<EventEnvelope> EventEnvelope::from_record(const Headers& headers, std::st
     return invalid("record content-type is '" + *content_type + "', not application/json");
   }
   EventEnvelope envelope;
-  for (auto [name, target] : {std::pair{header::kId, &envelope.id},
-                              std::pair{header::kType, &envelope.type},
-                              std::pair{header::kSource, &envelope.source}}) {
+  for (auto [name, target] :
+       {std::pair{header::kId, &envelope.id}, std::pair{header::kType, &envelope.type},
+        std::pair{header::kSource, &envelope.source}}) {
     auto value = find_header(headers, name);
     if (!value || value->empty()) return invalid("record lacks header " + std::string(name));
     *target = std::move(*value);
   }
   auto time = find_header(headers, header::kTime);
   auto parsed_time = time ? parse_timestamp(*time) : std::nullopt;
-  if (!parsed_time) return invalid("record lacks a valid " + std::string(header::kTime) + " header");
+  if (!parsed_time)
+    return invalid("record lacks a valid " + std::string(header::kTime) + " header");
   envelope.time = *parsed_time;
   envelope.subject = find_header(headers, header::kSubject).value_or("");
   envelope.correlation_id = find_header(headers, header::kCorrelationId).value_or("");

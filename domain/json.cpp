@@ -12,9 +12,9 @@ Result<rapidjson::Document> parse_json_object(std::string_view text, std::string
   rapidjson::Document document;
   document.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (document.HasParseError()) {
-    return invalid(std::string(what) + " is not valid JSON: " +
-                   rapidjson::GetParseError_En(document.GetParseError()) + " (at byte " +
-                   std::to_string(document.GetErrorOffset()) + ")");
+    return invalid(std::string(what) +
+                   " is not valid JSON: " + rapidjson::GetParseError_En(document.GetParseError()) +
+                   " (at byte " + std::to_string(document.GetErrorOffset()) + ")");
   }
   if (!document.IsObject()) return invalid(std::string(what) + " must be a JSON object");
   return document;
@@ -100,8 +100,8 @@ void JsonFieldReader::adopt(const JsonFieldReader& nested) {
 
 const rapidjson::Value* JsonFieldReader::find(std::string_view name, bool required) {
   known_.emplace(name);
-  auto member = object_.FindMember(
-      rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
+  auto member =
+      object_.FindMember(rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
   if (member == object_.MemberEnd() || member->value.IsNull()) {
     if (required) fail("field '" + qualified(name) + "' is required");
     return nullptr;

@@ -81,7 +81,8 @@ std::string encode_log_entry_payload(const LogEntry& entry) {
   writer.Key("event_type");
   write_string(writer, entry.event_type);
   writer.Key("event_data");
-  writer.RawValue(entry.event_data_json.data(), entry.event_data_json.size(), rapidjson::kObjectType);
+  writer.RawValue(entry.event_data_json.data(), entry.event_data_json.size(),
+                  rapidjson::kObjectType);
   writer.Key("event_source");
   write_string(writer, entry.event_source);
   writer.Key("log_level");

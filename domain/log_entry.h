@@ -23,7 +23,8 @@ struct LogEntry {
   std::string event_source;
   std::string log_level;
   Timestamp ts;
-  std::optional<Uuid> owner_id;  ///< the account that recorded it; absent on entries from before accounts
+  std::optional<Uuid>
+      owner_id;  ///< the account that recorded it; absent on entries from before accounts
 };
 
 /// The domain events of a log entry: recorded, corrected (the whole entry again, as PUT sends

@@ -45,8 +45,9 @@ bool internal_host(std::string_view host) {
   auto [a, b, c, d] = *address;
   (void)c;
   (void)d;
-  return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && b >= 16 && b < 32) ||
-         (a == 192 && b == 168) || (a == 100 && b >= 64 && b < 128) || a >= 224;
+  return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) ||
+         (a == 172 && b >= 16 && b < 32) || (a == 192 && b == 168) ||
+         (a == 100 && b >= 64 && b < 128) || a >= 224;
 }
 
 Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>& path_id,
@@ -59,7 +60,8 @@ Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>&
   }
   recording.recording_id = path_id ? *path_id : recording_id.value_or("");
   recording.recording_link = fields.string("recording_link", true, kMaxLinkBytes).value_or("");
-  recording.recording_type = fields.string("recording_type", true, kMaxIdentifierBytes).value_or("");
+  recording.recording_type =
+      fields.string("recording_type", true, kMaxIdentifierBytes).value_or("");
   recording.user_id = fields.string("user_id", true, kMaxIdentifierBytes).value_or("");
   recording.created_session_id = fields.string("created_session_id", false, kMaxIdentifierBytes);
   return recording;
@@ -74,8 +76,7 @@ std::optional<std::string> recording_link_problem(std::string_view link) {
   }
   std::string scheme = lower_case(link.substr(0, scheme_end));
   if (scheme != "https" && scheme != "http" && scheme != "gs" && scheme != "s3") {
-    return "field 'recording_link' has scheme '" + scheme +
-           "'; allowed are https, http, gs and s3";
+    return "field 'recording_link' has scheme '" + scheme + "'; allowed are https, http, gs and s3";
   }
   std::string_view rest = link.substr(scheme_end + 3);
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
@@ -201,8 +202,8 @@ bool is_media_type(std::string_view text) {
   auto slash = essence.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == essence.size()) return false;
   auto token = [](unsigned char c) {
-    return std::isalnum(c) || std::string_view("!#$&-^_.+").find(static_cast<char>(c)) !=
-                                  std::string_view::npos;
+    return std::isalnum(c) ||
+           std::string_view("!#$&-^_.+").find(static_cast<char>(c)) != std::string_view::npos;
   };
   for (std::size_t i = 0; i < essence.size(); ++i) {
     if (i != slash && !token(static_cast<unsigned char>(essence[i]))) return false;
@@ -213,7 +214,8 @@ bool is_media_type(std::string_view text) {
 
 Result<RecordingQuery> parse_recording_query(const QueryParameters& parameters) {
   RecordingQuery query;
-  auto page = parse_filters_and_page(parameters, {{"user_id", &query.user_id}, {"recording_type", &query.recording_type}});
+  auto page = parse_filters_and_page(
+      parameters, {{"user_id", &query.user_id}, {"recording_type", &query.recording_type}});
   if (!page) return page.error();
   query.page = *page;
   return query;

@@ -8,11 +8,11 @@ namespace tidemark::domain {
 
 /// Why a request or a record was refused. The API maps each kind to one HTTP status.
 enum class ErrorKind {
-  invalid,       ///< the input is malformed or breaks a rule (400)
-  not_found,     ///< the addressed thing does not exist (404)
-  conflict,      ///< the input contradicts the current state (409)
-  too_large,     ///< the input exceeds a configured size (413)
-  unavailable,   ///< a dependency did not answer in time; retrying may help (503)
+  invalid,      ///< the input is malformed or breaks a rule (400)
+  not_found,    ///< the addressed thing does not exist (404)
+  conflict,     ///< the input contradicts the current state (409)
+  too_large,    ///< the input exceeds a configured size (413)
+  unavailable,  ///< a dependency did not answer in time; retrying may help (503)
 };
 
 struct Error {
@@ -20,8 +20,12 @@ struct Error {
   std::string message;
 };
 
-inline Error invalid(std::string message) { return {ErrorKind::invalid, std::move(message)}; }
-inline Error not_found(std::string message) { return {ErrorKind::not_found, std::move(message)}; }
+inline Error invalid(std::string message) {
+  return {ErrorKind::invalid, std::move(message)};
+}
+inline Error not_found(std::string message) {
+  return {ErrorKind::not_found, std::move(message)};
+}
 
 /// A value or the reason there is none (std::expected arrives with C++23).
 template <typename T>

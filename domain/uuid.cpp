@@ -10,7 +10,9 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_dash_position(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+bool is_dash_position(std::size_t i) {
+  return i == 8 || i == 13 || i == 18 || i == 23;
+}
 
 }  // namespace
 

@@ -12,8 +12,7 @@ class NotificationReceiver : public pqxx::notification_receiver {
  public:
   NotificationReceiver(pqxx::connection& connection, const std::string& channel,
                        std::function<void(std::int32_t, std::int64_t)> on_commit)
-      : pqxx::notification_receiver(connection, channel),
-        on_commit_(std::move(on_commit)) {}
+      : pqxx::notification_receiver(connection, channel), on_commit_(std::move(on_commit)) {}
 
   void operator()(const std::string& payload, int) override {
     auto position = domain::Position::parse_token(payload);
@@ -34,7 +33,9 @@ CheckpointWatcher::CheckpointWatcher(std::string database_url, std::string proje
   thread_ = std::thread([this] { run(); });
 }
 
-CheckpointWatcher::~CheckpointWatcher() { stop(); }
+CheckpointWatcher::~CheckpointWatcher() {
+  stop();
+}
 
 void CheckpointWatcher::stop() {
   stopping_ = true;
@@ -102,10 +103,9 @@ void CheckpointWatcher::run() {
     try {
       auto connection = connect(database_url_);
       NotificationReceiver receiver(*connection, projection_channel(projection_),
-                                    [this](std::int32_t partition,
-                                                        std::int64_t next_offset) {
-        advance(partition, next_offset);
-      });
+                                    [this](std::int32_t partition, std::int64_t next_offset) {
+                                      advance(partition, next_offset);
+                                    });
       // LISTEN is in place before the first read, so no commit falls between the two.
       {
         pqxx::nontransaction read(*connection);

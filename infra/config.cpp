@@ -24,10 +24,9 @@ std::string SettingsSchema::environment_name(std::string_view name) {
 SettingsSchema& SettingsSchema::text(std::string name, std::string Settings::*field,
                                      std::string default_value, std::string description,
                                      bool secret) {
-  entries_.push_back({name, default_value, std::move(description), secret,
-                      [field](Settings& settings, const std::string& value) {
-                        settings.*field = value;
-                      }});
+  entries_.push_back(
+      {name, default_value, std::move(description), secret,
+       [field](Settings& settings, const std::string& value) { settings.*field = value; }});
   readers_.push_back([field](const Settings& settings) { return settings.*field; });
   return *this;
 }
@@ -127,8 +126,9 @@ std::string SettingsSchema::help(std::string_view command, std::string_view summ
   out << "Every option can also be set by its environment variable; a flag wins.\n\n";
   for (const auto& entry : entries_) {
     out << "  " << flag_name(entry.name) << " VALUE  (env " << environment_name(entry.name)
-        << ")\n      " << entry.description << "\n      default: "
-        << (entry.default_value.empty() ? "(empty)" : entry.default_value) << "\n";
+        << ")\n      " << entry.description
+        << "\n      default: " << (entry.default_value.empty() ? "(empty)" : entry.default_value)
+        << "\n";
   }
   out << "  --help\n      print this help and exit\n";
   return out.str();
@@ -263,12 +263,12 @@ void add_accounts(SettingsSchema& schema) {
                  "queued password hashes beyond which logins get 503");
   schema.integer("rate_limit_window_s", &Settings::rate_limit_window_s, 900, 1, 86400,
                  "window of the login and registration limits");
-  schema.integer("login_failures_per_account", &Settings::login_failures_per_account, 10, 1,
-                 100000, "failed logins per account per window before 429");
+  schema.integer("login_failures_per_account", &Settings::login_failures_per_account, 10, 1, 100000,
+                 "failed logins per account per window before 429");
   schema.integer("login_attempts_per_address", &Settings::login_attempts_per_address, 100, 1,
                  1000000, "login attempts per client address per window before 429");
-  schema.integer("registrations_per_address", &Settings::registrations_per_address, 20, 1,
-                 1000000, "registrations per client address per window before 429");
+  schema.integer("registrations_per_address", &Settings::registrations_per_address, 20, 1, 1000000,
+                 "registrations per client address per window before 429");
 }
 
 void add_mailer(SettingsSchema& schema) {
@@ -281,7 +281,8 @@ void add_mailer(SettingsSchema& schema) {
               "send mail over SMTP instead of to the outbox file: smtp://HOST:PORT (STARTTLS "
               "when offered) or smtps://HOST:PORT");
   schema.text("smtp_from", &Settings::smtp_from, "tidemark@localhost", "sender address of mail");
-  schema.text("smtp_username", &Settings::smtp_username, "", "SMTP login, when the server needs one");
+  schema.text("smtp_username", &Settings::smtp_username, "",
+              "SMTP login, when the server needs one");
   schema.text("smtp_password", &Settings::smtp_password, "", "SMTP password", true);
 }
 

@@ -35,7 +35,9 @@ DatabasePool::DatabasePool(std::string url, std::size_t threads, std::size_t que
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { serve(); });
 }
 
-DatabasePool::~DatabasePool() { stop(); }
+DatabasePool::~DatabasePool() {
+  stop();
+}
 
 bool DatabasePool::submit(Task task) {
   {

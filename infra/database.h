@@ -8,11 +8,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <pqxx/connection>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <pqxx/connection>
 
 namespace tidemark::infra {
 

@@ -55,8 +55,8 @@ domain::Headers headers_of(const rd_kafka_message_t* message) {
   for (size_t i = 0;
        rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    result.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
-                                    : std::string());
+    result.emplace_back(name,
+                        value ? std::string(static_cast<const char*>(value), size) : std::string());
   }
   return result;
 }
@@ -121,9 +121,9 @@ void EventProducer::append(const std::string& topic, const std::string& key,
     // On failure the headers and the callback stay ours.
     rd_kafka_headers_destroy(record_headers);
     std::unique_ptr<Callback> refused(owned_callback);
-    (*refused)(domain::Error{ErrorKind::unavailable,
-                             std::string("the event could not be queued for the broker: ") +
-                                 rd_kafka_err2str(error)});
+    (*refused)(domain::Error{
+        ErrorKind::unavailable,
+        std::string("the event could not be queued for the broker: ") + rd_kafka_err2str(error)});
   }
 }
 
@@ -158,8 +158,8 @@ std::optional<std::map<std::int32_t, std::int64_t>> EventProducer::end_offsets(
     const std::string& topic, std::chrono::milliseconds timeout) {
   rd_kafka_topic_t* topic_handle = rd_kafka_topic_new(handle_, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;
-  auto error = rd_kafka_metadata(handle_, 0, topic_handle, &metadata,
-                                 static_cast<int>(timeout.count()));
+  auto error =
+      rd_kafka_metadata(handle_, 0, topic_handle, &metadata, static_cast<int>(timeout.count()));
   rd_kafka_topic_destroy(topic_handle);
   if (error || !metadata || metadata->topic_cnt != 1 || metadata->topics[0].err) {
     if (metadata) rd_kafka_metadata_destroy(metadata);
@@ -262,7 +262,8 @@ void GroupConsumer::handle_rebalance(int error, void* opaque_partitions) {
   }
   rd_kafka_assign(handle_, partitions);
   std::string assigned;
-  for (auto partition : assignment) assigned += (assigned.empty() ? "" : ",") + std::to_string(partition);
+  for (auto partition : assignment)
+    assigned += (assigned.empty() ? "" : ",") + std::to_string(partition);
   log_info("partitions assigned", {{"group", options_.group_id}, {"partitions", assigned}});
 }
 
@@ -362,7 +363,8 @@ class EmbeddedBroker::Forwarder {
           break;
         }
         for (ssize_t sent = 0; sent < count;) {
-          ssize_t written = ::write(ends[1 - i].fd, buffer + sent, static_cast<size_t>(count - sent));
+          ssize_t written =
+              ::write(ends[1 - i].fd, buffer + sent, static_cast<size_t>(count - sent));
           if (written <= 0) {
             closed = true;
             break;
@@ -435,7 +437,8 @@ class EmbeddedBroker::Journal {
   static bool get_u32(const std::string& in, std::size_t& at, std::uint32_t& value) {
     if (at + 4 > in.size()) return false;
     value = 0;
-    for (int i = 0; i < 4; ++i) value |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      value |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
     at += 4;
     return true;
   }
@@ -473,22 +476,25 @@ class EmbeddedBroker::Journal {
     }
   }
 
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> replay(const std::string& bootstrap) {
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> replay(
+      const std::string& bootstrap) {
     std::map<std::pair<std::string, std::int32_t>, std::int64_t> counts;
     std::FILE* in = std::fopen(path_.c_str(), "rb");
     if (!in) return counts;
     std::string content;
     char chunk[65536];
-    for (size_t read; (read = std::fread(chunk, 1, sizeof chunk, in)) > 0;) content.append(chunk, read);
+    for (size_t read; (read = std::fread(chunk, 1, sizeof chunk, in)) > 0;)
+      content.append(chunk, read);
     std::fclose(in);
 
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set_option(conf, "bootstrap.servers", bootstrap);
     set_option(conf, "enable.idempotence", "true");
     set_option(conf, "acks", "all");
-    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-      if (message->err) ++*static_cast<std::int64_t*>(opaque);
-    });
+    rd_kafka_conf_set_dr_msg_cb(conf,
+                                [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+                                  if (message->err) ++*static_cast<std::int64_t*>(opaque);
+                                });
     std::int64_t failures = 0;
     rd_kafka_conf_set_opaque(conf, &failures);
     rd_kafka_t* producer = create_client(RD_KAFKA_PRODUCER, conf);
@@ -577,7 +583,8 @@ EmbeddedBroker::EmbeddedBroker(Options options) {
   }
   std::string mock_address = rd_kafka_mock_cluster_bootstraps(cluster);
   // With one broker the list is a single HOST:PORT.
-  auto mock_port = static_cast<std::uint16_t>(std::stoi(mock_address.substr(mock_address.rfind(':') + 1)));
+  auto mock_port =
+      static_cast<std::uint16_t>(std::stoi(mock_address.substr(mock_address.rfind(':') + 1)));
   if (options.port == 0) {
     bootstrap_servers_ = "127.0.0.1:" + std::to_string(mock_port);
   } else {

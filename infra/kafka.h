@@ -48,8 +48,7 @@ class EventProducer {
               const domain::Headers& headers, Callback callback);
   void append(const std::string& topic, const domain::EventEnvelope& envelope, Callback callback);
   /// Blocks until the append is acknowledged or fails: for tools and the projector's DLQ.
-  domain::Result<domain::Position> append_and_wait(const std::string& topic,
-                                                   const std::string& key,
+  domain::Result<domain::Position> append_and_wait(const std::string& topic, const std::string& key,
                                                    const std::string& value,
                                                    const domain::Headers& headers);
   /// True when every queued record was delivered or failed within the time.
@@ -58,8 +57,8 @@ class EventProducer {
   /// Fetches cluster metadata: true when a broker answered within the time.
   bool reachable(std::chrono::milliseconds timeout);
   /// Log-end offset of each partition of `topic`, or nullopt when the broker did not answer.
-  std::optional<std::map<std::int32_t, std::int64_t>> end_offsets(const std::string& topic,
-                                                                  std::chrono::milliseconds timeout);
+  std::optional<std::map<std::int32_t, std::int64_t>> end_offsets(
+      const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   void poll_loop();

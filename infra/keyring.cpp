@@ -54,6 +54,8 @@ std::string decode_secret(std::string_view base64url, std::string_view setting) 
   return *bytes;
 }
 
-std::string generate_secret() { return base64url_encode(random_bytes(32)); }
+std::string generate_secret() {
+  return base64url_encode(random_bytes(32));
+}
 
 }  // namespace tidemark::infra

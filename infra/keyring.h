@@ -16,7 +16,8 @@ class Keyring {
   explicit Keyring(std::string master_key);
 
   /// Makes a new data key for the user, stores it wrapped, and returns it.
-  std::string create_user_key(pqxx::transaction_base& transaction, const domain::Uuid& user_id) const;
+  std::string create_user_key(pqxx::transaction_base& transaction,
+                              const domain::Uuid& user_id) const;
   /// The user's data key, or nullopt when it was destroyed (or never made).
   std::optional<std::string> user_key(pqxx::transaction_base& transaction,
                                       const domain::Uuid& user_id) const;

@@ -111,7 +111,8 @@ void check_traversable(const fs::path& dir, const Account& account) {
 
 void chown_to(const fs::path& path, const Account& account) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) fail("cannot stat " + path.string() + ": " + errno_text(errno));
+  if (::lstat(path.c_str(), &st) != 0)
+    fail("cannot stat " + path.string() + ": " + errno_text(errno));
   if (st.st_uid == account.uid && st.st_gid == account.gid) return;
   if (::lchown(path.c_str(), account.uid, account.gid) != 0) {
     fail("cannot chown " + path.string() + " to postgres: " + errno_text(errno));
@@ -175,7 +176,7 @@ std::string log_tail(const fs::path& path, std::uintmax_t offset) {
 // Runs argv[0] (an absolute path) with stdin from /dev/null and stdout+stderr appended to
 // `log`; returns the exit code (128+signal when killed). posix_spawn: safe in threaded callers.
 int run_process(const std::vector<std::string>& args, const fs::path& log, bool truncate_log,
-        const fs::path& cwd) {
+                const fs::path& cwd) {
   std::vector<char*> argv;
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -364,7 +365,7 @@ struct Layout {
   }
 
   void run_step(const std::string& step, const fs::path& tool, std::vector<std::string> args,
-               const fs::path& log, bool truncate_log) const {
+                const fs::path& log, bool truncate_log) const {
     std::uintmax_t offset = truncate_log ? 0 : size_or_zero(log);
     int code = run_process(Command(tool, std::move(args)), log, truncate_log, data_dir);
     if (code != 0) {
@@ -375,7 +376,7 @@ struct Layout {
   void Stop() const {
     std::optional<std::string> socket_dir = pid_file_line(pgdata, 5);
     run_step("pg_ctl stop", pg_ctl, {"-D", pgdata.string(), "-m", "fast", "-w", "-t", "60", "stop"},
-            server_log, false);
+             server_log, false);
     remove_tmp_socket_dir(socket_dir);
   }
 };
@@ -448,9 +449,9 @@ void LocalPostgres::start() {
       chown_to(layout.pgdata, *layout.account);
     }
     layout.run_step("initdb", layout.initdb,
-                   {"-D", layout.pgdata.string(), "-U", kSuperuser, "--auth=trust",
-                    "--encoding=UTF8", "--locale=C.UTF-8"},
-                   layout.initdb_log, true);
+                    {"-D", layout.pgdata.string(), "-U", kSuperuser, "--auth=trust",
+                     "--encoding=UTF8", "--locale=C.UTF-8"},
+                    layout.initdb_log, true);
   }
 
   if (tmp_socket) {
@@ -485,9 +486,9 @@ void LocalPostgres::start() {
     const std::uintmax_t offset = size_or_zero(layout.server_log);
     try {
       layout.run_step("pg_ctl start", layout.pg_ctl,
-                     {"-D", layout.pgdata.string(), "-l", layout.server_log.string(), "-w", "-t",
-                      "60", "-o", server_options, "start"},
-                     layout.server_log, false);
+                      {"-D", layout.pgdata.string(), "-l", layout.server_log.string(), "-w", "-t",
+                       "60", "-o", server_options, "start"},
+                      layout.server_log, false);
       port_ = port;
       options_.port = port;  // a restart keeps the address clients were given
       break;

@@ -1,11 +1,10 @@
 #include "infra/password_hasher.h"
 
+#include <argon2.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <argon2.h>
 
 #include <charconv>
 #include <exception>

@@ -24,15 +24,16 @@ std::optional<PersonalData> open_personal_data(pqxx::dbtransaction& transaction,
   auto key = keyring.user_key(transaction, user_id);
   if (!key) return std::nullopt;
   auto opened = keyring.open_for(*key, user_id, sealed);
-  if (!opened) throw PoisonRecord(std::string(what) + ": personal data does not open with the user's key");
+  if (!opened)
+    throw PoisonRecord(std::string(what) + ": personal data does not open with the user's key");
   return decoded(decode_personal_data(*opened));
 }
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const UserRegistered& event, const infra::Keyring& keyring) {
   // A destroyed key means the account was deleted: there is nothing to project, ever again.
-  auto opened = open_personal_data(transaction, keyring, event.user_id,
-                                   event.sealed_personal_data, "user.registered");
+  auto opened = open_personal_data(transaction, keyring, event.user_id, event.sealed_personal_data,
+                                   "user.registered");
   if (!opened) return;
   const PersonalData& personal = *opened;
   std::string time = format_timestamp(envelope.time);
@@ -55,8 +56,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
   transaction.exec_params(
       "UPDATE users SET username = $2, email = $3, full_name = $4, password_hash = $5, "
       "updated_at = $6::timestamptz WHERE user_id = $1::uuid",
-      user_id, personal->username, personal->email, personal->full_name,
-      personal->password_hash, format_timestamp(envelope.time));
+      user_id, personal->username, personal->email, personal->full_name, personal->password_hash,
+      format_timestamp(envelope.time));
   // The names this user no longer has are free again; the ones they have are confirmed.
   transaction.exec_params(
       "DELETE FROM identity_claims WHERE user_id = $1::uuid AND NOT "

@@ -21,8 +21,7 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
           "INSERT INTO algorithms (algo_id, recording_type, location, version, revision, "
           "created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::timestamptz, $5::timestamptz) "
           "ON CONFLICT (algo_id) DO NOTHING",
-          algorithm.algo_id, algorithm.recording_type, algorithm.location, algorithm.version,
-          time);
+          algorithm.algo_id, algorithm.recording_type, algorithm.location, algorithm.version, time);
       transaction.exec_params(
           "UPDATE identity_claims SET confirmed = true WHERE kind = 'algorithm' "
           "AND value = lower($1)",
@@ -32,8 +31,8 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
           "UPDATE algorithms SET recording_type = $2, location = $3, version = $4, "
           "revision = revision + 1, updated_at = $5::timestamptz "
           "WHERE algo_id = $1 AND ($6::integer IS NULL OR revision = $6::integer)",
-          algorithm.algo_id, algorithm.recording_type, algorithm.location, algorithm.version,
-          time, change->expected_revision);
+          algorithm.algo_id, algorithm.recording_type, algorithm.location, algorithm.version, time,
+          change->expected_revision);
       if (updated.affected_rows() == 0) {
         infra::log_info("algorithm update skipped: revision changed or algorithm deleted",
                         {{"algo_id", algorithm.algo_id}, {"event", envelope.id}});

@@ -74,7 +74,8 @@ std::vector<Migration> load_migrations(const std::vector<MigrationFile>& files) 
       throw MigrationError("migration " + std::to_string(expected) + " is missing");
     }
     if (migration.up_sql.empty() || migration.down_sql.empty()) {
-      throw MigrationError("migration " + std::to_string(version) + " needs both an up and a down file");
+      throw MigrationError("migration " + std::to_string(version) +
+                           " needs both an up and a down file");
     }
     migrations.push_back(std::move(migration));
     ++expected;
@@ -94,8 +95,8 @@ int Migrator::up(pqxx::connection& connection, std::optional<int> target) const 
     transaction.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                             migration.version, migration.name);
     transaction.commit();
-    infra::log_info("migration applied", {{"version", std::to_string(migration.version)},
-                                          {"name", migration.name}});
+    infra::log_info("migration applied",
+                    {{"version", std::to_string(migration.version)}, {"name", migration.name}});
     ++count;
   }
   return count;
@@ -113,8 +114,8 @@ int Migrator::down(pqxx::connection& connection, std::optional<int> target) cons
     transaction.exec(migration->down_sql);
     transaction.exec_params("DELETE FROM schema_migrations WHERE version = $1", migration->version);
     transaction.commit();
-    infra::log_info("migration reverted", {{"version", std::to_string(migration->version)},
-                                           {"name", migration->name}});
+    infra::log_info("migration reverted",
+                    {{"version", std::to_string(migration->version)}, {"name", migration->name}});
     ++count;
   }
   return count;

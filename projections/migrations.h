@@ -1,11 +1,10 @@
 #pragma once
 
 #include <optional>
+#include <pqxx/connection>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <pqxx/connection>
 
 namespace tidemark::projections {
 

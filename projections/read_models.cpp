@@ -86,10 +86,10 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
                                                   const std::string& topic) {
   pqxx::nontransaction read(connection);
   std::map<std::int32_t, std::int64_t> offsets;
-  for (const auto& row : read.exec_params(
-           "SELECT log_partition, next_offset FROM projection_offsets "
-           "WHERE projection = $1 AND topic = $2",
-           projection, topic)) {
+  for (const auto& row :
+       read.exec_params("SELECT log_partition, next_offset FROM projection_offsets "
+                        "WHERE projection = $1 AND topic = $2",
+                        projection, topic)) {
     offsets[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
   }
   return offsets;

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <map>
+#include <pqxx/connection>
+#include <pqxx/dbtransaction>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -9,9 +11,6 @@
 #include "domain/envelope.h"
 #include "domain/position.h"
 #include "infra/keyring.h"
-
-#include <pqxx/connection>
-#include <pqxx/dbtransaction>
 
 namespace tidemark::projections {
 

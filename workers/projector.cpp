@@ -12,18 +12,17 @@
 namespace tidemark::workers {
 namespace {
 
-
 /// A record's place in the log, for log lines and dead-letter headers.
 std::string describe(const infra::ConsumedRecord& record) {
-  return record.topic + ":" + std::to_string(record.partition) + ":" + std::to_string(record.offset);
+  return record.topic + ":" + std::to_string(record.partition) + ":" +
+         std::to_string(record.offset);
 }
-
 
 }  // namespace
 
 Projector::Projector(Options options) : options_(std::move(options)) {
-  dead_letters_ = std::make_unique<infra::EventProducer>(infra::EventProducer::Options{
-      options_.bootstrap_servers, "tidemark-projector", 30000});
+  dead_letters_ = std::make_unique<infra::EventProducer>(
+      infra::EventProducer::Options{options_.bootstrap_servers, "tidemark-projector", 30000});
 }
 
 Projector::~Projector() = default;
@@ -53,8 +52,7 @@ void Projector::dead_letter(const infra::ConsumedRecord& record, const std::stri
                      {{"record", describe(record)}, {"reason", reason}});
 }
 
-bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch,
-                            bool isolate_records) {
+bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, bool isolate_records) {
   std::set<std::int32_t> partition_set;
   for (const auto& record : batch) partition_set.insert(record.partition);
   std::vector<std::int32_t> partitions(partition_set.begin(), partition_set.end());

@@ -2,18 +2,16 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <pqxx/connection>
+#include <pqxx/dbtransaction>
 #include <string>
 #include <vector>
 
-#include "infra/kafka.h"
-#include <functional>
-#include <pqxx/dbtransaction>
-
 #include "domain/envelope.h"
 #include "domain/position.h"
-
-#include <pqxx/connection>
+#include "infra/kafka.h"
 
 namespace tidemark::workers {
 
@@ -26,8 +24,8 @@ class Projector {
  public:
   /// Applies one record inside the batch's transaction; throws projections::PoisonRecord for a
   /// record that can never apply.
-  using Applier = std::function<void(pqxx::dbtransaction&, const domain::EventEnvelope&,
-                                     domain::Position)>;
+  using Applier =
+      std::function<void(pqxx::dbtransaction&, const domain::EventEnvelope&, domain::Position)>;
 
   struct Options {
     std::string database_url;

@@ -4,9 +4,9 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <rapidjson/document.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <rapidjson/document.h>
 
 #include <atomic>
 #include <filesystem>
@@ -46,7 +46,8 @@ TEST(Accounts, Seed000RegisterAnswersASessionAndTokensThatWork) {
   TestStack stack;
   HttpClient client(stack.api_port());
   auto registered = client.post(
-      "/auth/register", R"({"username":"example","email":"Example@Example.com","password":"examplePass"})");
+      "/auth/register",
+      R"({"username":"example","email":"Example@Example.com","password":"examplePass"})");
   ASSERT_EQ(registered.status, 201) << registered.body;
   EXPECT_EQ(field(registered, "message"), "User successfully registered");
   EXPECT_EQ(field(registered, "token_type"), "bearer");
@@ -109,8 +110,8 @@ TEST(Accounts, Seed001CookieClientRegistersLogsInIsGreetedAndLogsOut) {
 TEST(Accounts, Seed004RegisterAndLoginByEmailAtTheirOwnPaths) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  auto registered =
-      client.post("/register", R"({"user":"seed4user","email":"four@example.com","password":"p4ssword!"})");
+  auto registered = client.post(
+      "/register", R"({"user":"seed4user","email":"four@example.com","password":"p4ssword!"})");
   ASSERT_EQ(registered.status, 201) << registered.body;
   auto login = client.post("/login", R"({"email":"FOUR@example.com","password":"p4ssword!"})");
   ASSERT_EQ(login.status, 200) << login.body;
@@ -137,32 +138,34 @@ TEST(Accounts, RegistrationValidationNamesTheFieldAndDuplicatesAre409) {
     EXPECT_EQ(reply.status, 400) << body;
     EXPECT_NE(reply.body.find(expected), std::string::npos) << body << " -> " << reply.body;
   }
-  ASSERT_EQ(client.post("/auth/register",
-                        R"({"username":"taken1","email":"a@b.co","password":"long enough"})")
+  ASSERT_EQ(client
+                .post("/auth/register",
+                      R"({"username":"taken1","email":"a@b.co","password":"long enough"})")
                 .status,
             201);
   auto same_name =
       client.post("/auth/register", R"({"username":"taken1","password":"long enough"})");
   EXPECT_EQ(same_name.status, 409);
   EXPECT_NE(same_name.body.find("username is already taken"), std::string::npos);
-  auto same_email = client.post("/auth/register",
-                                R"({"username":"other1","email":"A@B.CO","password":"long enough"})");
+  auto same_email = client.post(
+      "/auth/register", R"({"username":"other1","email":"A@B.CO","password":"long enough"})");
   EXPECT_EQ(same_email.status, 409);
   EXPECT_NE(same_email.body.find("email is already registered"), std::string::npos);
   // SQL metacharacters are data like any other.
-  auto sql = client.post("/auth/register",
-                         R"({"username":"robert'); DROP TABLE users;--","password":"long enough"})");
+  auto sql = client.post(
+      "/auth/register", R"({"username":"robert'); DROP TABLE users;--","password":"long enough"})");
   EXPECT_EQ(sql.status, 201) << sql.body;
-  auto login = client.post("/auth/login",
-                           R"({"username":"robert'); DROP TABLE users;--","password":"long enough"})");
+  auto login = client.post(
+      "/auth/login", R"({"username":"robert'); DROP TABLE users;--","password":"long enough"})");
   EXPECT_EQ(login.status, 200) << login.body;
 }
 
 TEST(Accounts, Seed001LoginMessagesWhenConfigured) {
   TestStack stack(TestStack::Options{3, {"--login-error-style", "seed001"}, true});
   HttpClient client(stack.api_port());
-  ASSERT_EQ(client.post("/auth/register",
-                        R"({"fullname":"Full Name","username":"username","password":"password"})")
+  ASSERT_EQ(client
+                .post("/auth/register",
+                      R"({"fullname":"Full Name","username":"username","password":"password"})")
                 .status,
             201);
   auto missing = client.post("/auth/login", R"({"username":"username"})");
@@ -171,7 +174,8 @@ TEST(Accounts, Seed001LoginMessagesWhenConfigured) {
   auto no_user = client.post("/auth/login", R"({"username":"someone","password":"password"})");
   EXPECT_EQ(no_user.status, 400);
   EXPECT_EQ(field(no_user, "message"), "Username not found!");
-  auto bad_password = client.post("/auth/login", R"({"username":"username","password":"wrongpass"})");
+  auto bad_password =
+      client.post("/auth/login", R"({"username":"username","password":"wrongpass"})");
   EXPECT_EQ(bad_password.status, 400);
   EXPECT_EQ(field(bad_password, "message"), "Password is incorrect!");
 }
@@ -179,11 +183,10 @@ TEST(Accounts, Seed001LoginMessagesWhenConfigured) {
 TEST(Accounts, SqlMetacharactersInEveryFieldAreJustData) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  auto registered = client.post(
-      "/auth/register",
-      R"({"username":"o'brien\"--","email":"o'brien@example.com",)"
-      R"("full_name":"x'); DELETE FROM users; --\" OR 1=1 /*",)"
-      R"("password":"pa'ss\"word; DROP TABLE sessions;--"})");
+  auto registered =
+      client.post("/auth/register", R"({"username":"o'brien\"--","email":"o'brien@example.com",)"
+                                    R"("full_name":"x'); DELETE FROM users; --\" OR 1=1 /*",)"
+                                    R"("password":"pa'ss\"word; DROP TABLE sessions;--"})");
   ASSERT_EQ(registered.status, 201) << registered.body;
   auto login = client.post(
       "/login",
@@ -223,9 +226,9 @@ TEST(Accounts, RacingRegistrationsOfOneNameGiveExactlyOne201) {
 TEST(Accounts, BadCredentialsLookTheSameAndRepeatedFailuresGet429) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  ASSERT_EQ(client.post("/auth/register", R"({"username":"victim","password":"right password"})")
-                .status,
-            201);
+  ASSERT_EQ(
+      client.post("/auth/register", R"({"username":"victim","password":"right password"})").status,
+      201);
   auto wrong_password =
       client.post("/auth/login", R"({"username":"victim","password":"wrong password"})");
   auto unknown_user =
@@ -246,9 +249,9 @@ TEST(Accounts, BadCredentialsLookTheSameAndRepeatedFailuresGet429) {
   EXPECT_GT(first_429, 0) << "20 wrong passwords in a row were never answered 429";
   EXPECT_LE(first_429, 20);
   // The right password is refused too while the account is locked out.
-  EXPECT_EQ(client.post("/auth/login", R"({"username":"victim","password":"right password"})")
-                .status,
-            429);
+  EXPECT_EQ(
+      client.post("/auth/login", R"({"username":"victim","password":"right password"})").status,
+      429);
 }
 
 TEST(Accounts, ForgedTamperedExpiredAndAlgNoneTokensAreRefused) {
@@ -263,7 +266,8 @@ TEST(Accounts, ForgedTamperedExpiredAndAlgNoneTokensAreRefused) {
   auto first_dot = token.find('.');
   auto second_dot = token.find('.', first_dot + 1);
   std::string header = token.substr(0, first_dot);
-  std::string payload = *infra::base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
+  std::string payload =
+      *infra::base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
   std::string signature = token.substr(second_dot + 1);
 
   std::string admin_payload = payload;
@@ -277,8 +281,15 @@ TEST(Accounts, ForgedTamperedExpiredAndAlgNoneTokensAreRefused) {
   infra::JwtSigner real(*infra::base64url_decode(stack.token_signing_key()), "tidemark",
                         "tidemark-api");
   rapidjson::Document claims = parse(payload);
-  infra::TokenClaims base{claims["sub"].GetString(), claims["sid"].GetString(), "user",
-                          "tidemark", "tidemark-api", now, now, now + 600, "t"};
+  infra::TokenClaims base{claims["sub"].GetString(),
+                          claims["sid"].GetString(),
+                          "user",
+                          "tidemark",
+                          "tidemark-api",
+                          now,
+                          now,
+                          now + 600,
+                          "t"};
   auto expired_claims = base;
   expired_claims.issued_at = now - 3600;
   expired_claims.not_before = now - 3600;
@@ -353,13 +364,14 @@ TEST(Accounts, SessionsAreListedAndRevokedOneOrAllAndLogoutBySessionIdIsSeed000s
   ASSERT_EQ(listed.status, 200);
   EXPECT_EQ(parse(listed.body).Size(), 3u);
 
-  auto logout = client.post("/auth/logout",
-                            R"({"session-id":")" + field(second, "session_id") + R"("})");
+  auto logout =
+      client.post("/auth/logout", R"({"session-id":")" + field(second, "session_id") + R"("})");
   EXPECT_EQ(logout.status, 200) << logout.body;
   EXPECT_EQ(field(logout, "message"), "Logged out successfully");
-  EXPECT_EQ(client.post("/auth/logout", R"({"session-id":")" + field(second, "session_id") + R"("})")
-                .status,
-            404);
+  EXPECT_EQ(
+      client.post("/auth/logout", R"({"session-id":")" + field(second, "session_id") + R"("})")
+          .status,
+      404);
   EXPECT_EQ(client.post("/auth/logout", R"({"session-id":"not-a-session"})").status, 404);
   EXPECT_EQ(client.request("GET", "/me", "", bearer(field(second, "access_token"))).status, 401);
 
@@ -367,18 +379,21 @@ TEST(Accounts, SessionsAreListedAndRevokedOneOrAllAndLogoutBySessionIdIsSeed000s
   auto intruder =
       client.post("/auth/register", R"({"username":"intruder","password":"long enough"})");
   std::string intruder_token = field(intruder, "access_token");
-  EXPECT_EQ(client.request("GET", "/users/" + field(third, "session_id"), "", bearer(intruder_token))
-                .status,
-            404);
-  EXPECT_EQ(client.request("DELETE", "/auth/sessions/" + field(third, "session_id"), "",
-                           bearer(intruder_token))
+  EXPECT_EQ(
+      client.request("GET", "/users/" + field(third, "session_id"), "", bearer(intruder_token))
+          .status,
+      404);
+  EXPECT_EQ(client
+                .request("DELETE", "/auth/sessions/" + field(third, "session_id"), "",
+                         bearer(intruder_token))
                 .status,
             404);
 
   auto all = client.request("DELETE", "/auth/sessions", "", bearer(token));
   EXPECT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(client.request("GET", "/me", "", bearer(token)).status, 401);
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(registered, "access_token"))).status, 401);
+  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(registered, "access_token"))).status,
+            401);
   EXPECT_EQ(client.request("GET", "/me", "", bearer(intruder_token)).status, 200);
 }
 
@@ -408,9 +423,10 @@ TEST(Accounts, DeletionShredsThePersonSoNoReplayRebuildsThem) {
   ASSERT_EQ(deleted.status, 200) << deleted.body;
   EXPECT_EQ(field(deleted, "message"), "Successfully deleted user!");
   EXPECT_EQ(client.request("GET", "/me", "", bearer(token)).status, 401);
-  EXPECT_EQ(client.post("/auth/login", R"({"username":"zebediah","password":")" + password + R"("})")
-                .status,
-            401);
+  EXPECT_EQ(
+      client.post("/auth/login", R"({"username":"zebediah","password":")" + password + R"("})")
+          .status,
+      401);
 
   // Rebuild every read model from offset 0: the survivor comes back, the deleted user does not.
   stack.stop_projector();
@@ -435,16 +451,17 @@ TEST(Accounts, DeletionShredsThePersonSoNoReplayRebuildsThem) {
                 .as<int>(),
             0);
   // The name is free again.
-  EXPECT_EQ(client.post("/auth/register", R"({"username":"zebediah","password":"long enough"})")
-                .status,
-            201);
+  EXPECT_EQ(
+      client.post("/auth/register", R"({"username":"zebediah","password":"long enough"})").status,
+      201);
 }
 
 TEST(Accounts, ProfilesChangeOnlyForTheirOwnerAndTheNewPasswordAndNameWork) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  auto alice = client.post("/auth/register",
-                           R"({"username":"alice","email":"alice@example.com","password":"first password"})");
+  auto alice = client.post(
+      "/auth/register",
+      R"({"username":"alice","email":"alice@example.com","password":"first password"})");
   auto mallory =
       client.post("/auth/register", R"({"username":"mallory","password":"long enough"})");
   ASSERT_EQ(alice.status, 201);
@@ -457,11 +474,13 @@ TEST(Accounts, ProfilesChangeOnlyForTheirOwnerAndTheNewPasswordAndNameWork) {
   // Another user's id answers 404, as if it did not exist; so does privilege escalation.
   std::string mallory_token = field(mallory, "access_token");
   EXPECT_EQ(client.request("GET", "/profile/" + alice_id, "", bearer(mallory_token)).status, 404);
-  EXPECT_EQ(client.request("PUT", "/profile/" + alice_id, R"({"full_name":"Owned"})",
-                           bearer(mallory_token))
-                .status,
-            404);
-  auto escalate = client.request("PATCH", "/user/update", R"({"role":"admin"})", bearer(mallory_token));
+  EXPECT_EQ(
+      client
+          .request("PUT", "/profile/" + alice_id, R"({"full_name":"Owned"})", bearer(mallory_token))
+          .status,
+      404);
+  auto escalate =
+      client.request("PATCH", "/user/update", R"({"role":"admin"})", bearer(mallory_token));
   EXPECT_EQ(escalate.status, 400);
   EXPECT_NE(escalate.body.find("unknown field 'role'"), std::string::npos) << escalate.body;
 
@@ -471,39 +490,41 @@ TEST(Accounts, ProfilesChangeOnlyForTheirOwnerAndTheNewPasswordAndNameWork) {
   ASSERT_EQ(renamed.status, 200) << renamed.body;
   EXPECT_EQ(field(renamed, "full_name"), "Alice Pleasance");
   EXPECT_EQ(field(renamed, "username"), "alice2");
-  EXPECT_EQ(client.request("PATCH", "/user/update", R"({"username":"mallory"})", bearer(token))
-                .status,
-            409);
+  EXPECT_EQ(
+      client.request("PATCH", "/user/update", R"({"username":"mallory"})", bearer(token)).status,
+      409);
   // Seed 004's PUT /profile/{id} with {user, email, password}.
   auto changed = client.request(
       "PUT", "/profile/" + alice_id,
       R"({"user":"alice3","email":"new@example.com","password":"second password"})", bearer(token));
   ASSERT_EQ(changed.status, 200) << changed.body;
   EXPECT_EQ(field(changed, "email"), "new@example.com");
-  EXPECT_EQ(client.post("/login", R"({"email":"new@example.com","password":"second password"})")
-                .status,
-            200);
-  EXPECT_EQ(client.post("/login", R"({"email":"new@example.com","password":"first password"})")
-                .status,
-            401);
+  EXPECT_EQ(
+      client.post("/login", R"({"email":"new@example.com","password":"second password"})").status,
+      200);
+  EXPECT_EQ(
+      client.post("/login", R"({"email":"new@example.com","password":"first password"})").status,
+      401);
   // The old name and email are free again.
-  EXPECT_EQ(client.post("/auth/register",
-                        R"({"username":"alice","email":"alice@example.com","password":"long enough"})")
-                .status,
-            201);
-  EXPECT_EQ(client.post("/auth/register", R"({"username":"ALICE3","password":"long enough"})")
-                .status,
-            409);
+  EXPECT_EQ(
+      client
+          .post("/auth/register",
+                R"({"username":"alice","email":"alice@example.com","password":"long enough"})")
+          .status,
+      201);
+  EXPECT_EQ(
+      client.post("/auth/register", R"({"username":"ALICE3","password":"long enough"})").status,
+      409);
 }
 
 TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  auto [code, output] = run_command(
-      {TIDEMARK_BINARY, "create-admin", "--username", "rootadmin", "--email", "root@example.com",
-       "--password", "admin password", "--database-url", stack.database_url(),
-       "--kafka-bootstrap-servers", stack.bootstrap_servers(), "--master-key", stack.master_key(),
-       "--data-dir", stack.folder().string()});
+  auto [code, output] =
+      run_command({TIDEMARK_BINARY, "create-admin", "--username", "rootadmin", "--email",
+                   "root@example.com", "--password", "admin password", "--database-url",
+                   stack.database_url(), "--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                   "--master-key", stack.master_key(), "--data-dir", stack.folder().string()});
   ASSERT_EQ(code, 0) << output;
   EXPECT_NE(output.find("admin rootadmin created"), std::string::npos) << output;
   auto [again, again_output] = run_command(
@@ -520,11 +541,12 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
        "--database-url \"$1\" --kafka-bootstrap-servers \"$2\" --master-key \"$3\"",
        TIDEMARK_BINARY, stack.database_url(), stack.bootstrap_servers(), stack.master_key()});
   ASSERT_EQ(piped, 0) << piped_output;
-  EXPECT_EQ(client.post("/auth/login", R"({"username":"pipedadmin","password":"piped password"})")
-                .status,
-            200);
+  EXPECT_EQ(
+      client.post("/auth/login", R"({"username":"pipedadmin","password":"piped password"})").status,
+      200);
 
-  auto admin = client.post("/auth/login", R"({"username":"rootadmin","password":"admin password"})");
+  auto admin =
+      client.post("/auth/login", R"({"username":"rootadmin","password":"admin password"})");
   ASSERT_EQ(admin.status, 200) << admin.body;
   std::string admin_token = field(admin, "access_token");
   auto user = client.post("/auth/register", R"({"username":"plainuser","password":"long enough"})");
@@ -536,12 +558,13 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
   EXPECT_EQ(parse(listed.body)["data"].Size(), 1u);
   EXPECT_EQ(client.request("GET", "/admin/users", "", bearer(user_token)).status, 403);
   EXPECT_EQ(client.request("GET", "/admin/users?size=101", "", bearer(admin_token)).status, 400);
-  EXPECT_EQ(client.request("GET", "/profile/" + field(user, "user_id"), "", bearer(admin_token))
-                .status,
-            200);
+  EXPECT_EQ(
+      client.request("GET", "/profile/" + field(user, "user_id"), "", bearer(admin_token)).status,
+      200);
 
-  EXPECT_EQ(client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
-                           R"({"role":"admin"})", bearer(user_token))
+  EXPECT_EQ(client
+                .request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
+                         R"({"role":"admin"})", bearer(user_token))
                 .status,
             403);
   auto granted = client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
@@ -550,8 +573,9 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
   EXPECT_EQ(field(granted, "role"), "analyst");
   // The role is read per request, so the user's existing token carries the new role at once.
   EXPECT_EQ(field(client.request("GET", "/me", "", bearer(user_token)), "role"), "analyst");
-  EXPECT_EQ(client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
-                           R"({"role":"emperor"})", bearer(admin_token))
+  EXPECT_EQ(client
+                .request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
+                         R"({"role":"emperor"})", bearer(admin_token))
                 .status,
             400);
 }
@@ -569,7 +593,8 @@ TEST(Accounts, EmailVerificationMailsASingleUseCode) {
   stack.start_mailer();
   HttpClient client(stack.api_port());
   auto registered = client.post(
-      "/auth/register", R"({"username":"verifier","email":"verify@example.com","password":"long enough"})");
+      "/auth/register",
+      R"({"username":"verifier","email":"verify@example.com","password":"long enough"})");
   std::string token = field(registered, "access_token");
   auto requested = client.request("POST", "/auth/verify-email/request", "", bearer(token));
   ASSERT_EQ(requested.status, 202) << requested.body;
@@ -612,11 +637,12 @@ TEST(Accounts, MailGoesOverSmtpWhenConfigured) {
                      "DebuggingServer", "127.0.0.1:" + port},
                     stack.folder() / "smtp.log");
   std::this_thread::sleep_for(500ms);
-  stack.start_mailer({"--smtp-url", "smtp://127.0.0.1:" + port, "--smtp-from",
-                      "noreply@tidemark.test"});
+  stack.start_mailer(
+      {"--smtp-url", "smtp://127.0.0.1:" + port, "--smtp-from", "noreply@tidemark.test"});
   HttpClient client(stack.api_port());
-  auto registered = client.post(
-      "/auth/register", R"({"username":"smtpuser","email":"smtp@example.com","password":"long enough"})");
+  auto registered =
+      client.post("/auth/register",
+                  R"({"username":"smtpuser","email":"smtp@example.com","password":"long enough"})");
   auto requested = client.request("POST", "/auth/verify-email/request", "",
                                   bearer(field(registered, "access_token")));
   ASSERT_EQ(requested.status, 202);
@@ -633,7 +659,8 @@ TEST(Accounts, PasswordResetByMailedCodeEndsEverySession) {
   stack.start_mailer();
   HttpClient client(stack.api_port());
   auto registered = client.post(
-      "/auth/register", R"({"username":"forgetful","email":"forget@example.com","password":"old password"})");
+      "/auth/register",
+      R"({"username":"forgetful","email":"forget@example.com","password":"old password"})");
   std::string old_token = field(registered, "access_token");
   auto unknown = client.post("/auth/password-reset/request", R"({"email":"nobody@example.com"})");
   auto known = client.post("/auth/password-reset/request", R"({"email":"FORGET@example.com"})");
@@ -645,20 +672,22 @@ TEST(Accounts, PasswordResetByMailedCodeEndsEverySession) {
   std::string code = code_in(mails[0]);
   ASSERT_TRUE(stack.wait_until_projected(30s));
 
-  auto too_short = client.post("/auth/password-reset", R"({"token":")" + code + R"(","password":"short"})");
+  auto too_short =
+      client.post("/auth/password-reset", R"({"token":")" + code + R"(","password":"short"})");
   EXPECT_EQ(too_short.status, 400);
   auto reset = client.post("/auth/password-reset",
                            R"({"token":")" + code + R"(","password":"new password"})");
   ASSERT_EQ(reset.status, 200) << reset.body;
   EXPECT_EQ(client.request("GET", "/me", "", bearer(old_token)).status, 401);
-  EXPECT_EQ(client.post("/auth/login", R"({"username":"forgetful","password":"old password"})")
-                .status,
-            401);
-  EXPECT_EQ(client.post("/auth/login", R"({"username":"forgetful","password":"new password"})")
-                .status,
-            200);
-  EXPECT_EQ(client.post("/auth/password-reset",
-                        R"({"token":")" + code + R"(","password":"third password"})")
+  EXPECT_EQ(
+      client.post("/auth/login", R"({"username":"forgetful","password":"old password"})").status,
+      401);
+  EXPECT_EQ(
+      client.post("/auth/login", R"({"username":"forgetful","password":"new password"})").status,
+      200);
+  EXPECT_EQ(client
+                .post("/auth/password-reset",
+                      R"({"token":")" + code + R"(","password":"third password"})")
                 .status,
             400);
   // The unknown address got no mail: only the one code was ever sent.

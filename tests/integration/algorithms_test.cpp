@@ -21,8 +21,8 @@ rapidjson::Document parse(const std::string& body) {
 }
 
 std::string algorithm(const std::string& id, const std::string& type, const std::string& version) {
-  return R"({"algo_id":")" + id + R"(","recording_type":")" + type +
-         R"(","location":"builtin:)" + id + R"(","version":")" + version + R"("})";
+  return R"({"algo_id":")" + id + R"(","recording_type":")" + type + R"(","location":"builtin:)" +
+         id + R"(","version":")" + version + R"("})";
 }
 
 /// An admin made with `tidemark create-admin`, signed in on `client`.
@@ -32,7 +32,8 @@ void sign_in_admin(TestStack& stack, HttpClient& client) {
        "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
        stack.bootstrap_servers(), "--master-key", stack.master_key()});
   ASSERT_EQ(code, 0) << output;
-  auto login = client.post("/auth/login", R"({"username":"registrar","password":"admin password"})");
+  auto login =
+      client.post("/auth/login", R"({"username":"registrar","password":"admin password"})");
   ASSERT_EQ(login.status, 200) << login.body;
   client.set_default_header("Authorization",
                             "Bearer " + std::string(parse(login.body)["access_token"].GetString()));
@@ -61,8 +62,7 @@ TEST(Algorithms, AdminsManageTheRegistryAndEveryoneReadsIt) {
   EXPECT_EQ(std::string(body["location"].GetString()), "builtin:face-v1");
   EXPECT_EQ(user.get("/algos/nothing").status, 404);
 
-  for (const auto& [body_text, expected] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [body_text, expected] : std::vector<std::pair<std::string, std::string>>{
            {R"({"algo_id":"x","recording_type":"t","location":"l"})", "'version' is required"},
            {R"({"algo_id":"x","recording_type":"t","location":"l","version":1})",
             "'version' must be a string"},
@@ -97,8 +97,7 @@ TEST(Algorithms, ListFiltersByTypeAndVersionAndPages) {
   sign_in_admin(stack, admin);
   for (int i = 0; i < 7; ++i) {
     auto created = admin.post("/algos", algorithm("algo-" + std::to_string(i),
-                                                  i % 2 ? "audio" : "face",
-                                                  i < 3 ? "1.0" : "2.0"));
+                                                  i % 2 ? "audio" : "face", i < 3 ? "1.0" : "2.0"));
     ASSERT_EQ(created.status, 201) << created.body;
   }
   auto count = [&](const std::string& query) {
@@ -125,9 +124,12 @@ TEST(Algorithms, ConcurrentUpdatesOfOneRevisionLetExactlyOneWin) {
   ASSERT_EQ(admin.post("/algos", algorithm("contested", "face", "1")).status, 201);
   std::atomic<int> won{0}, lost{0};
   std::vector<std::thread> writers;
-  const std::string authorization = "Bearer " + std::string(parse(
-      admin.post("/auth/login", R"({"username":"registrar","password":"admin password"})").body)
-      ["access_token"].GetString());
+  const std::string authorization =
+      "Bearer " +
+      std::string(
+          parse(admin.post("/auth/login", R"({"username":"registrar","password":"admin password"})")
+                    .body)["access_token"]
+              .GetString());
   for (int i = 0; i < 4; ++i) {
     writers.emplace_back([&, i] {
       HttpClient writer(stack.api_port());

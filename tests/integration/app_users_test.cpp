@@ -52,20 +52,26 @@ TEST(AppUsers, Seed003CrudWithOwnershipAndOneSharedPathForSessions) {
   EXPECT_EQ(std::string(parse(by_session.body)["data"]["username"].GetString()), "record-keeper");
   EXPECT_EQ(other.get("/users/" + session_id).status, 404);
 
-  auto updated = owner.request("PUT", "/users/firebase-1", record("firebase-1", "new@example.com", 181),
-                               {{"If-Match", "W/\"1\""}});
+  auto updated =
+      owner.request("PUT", "/users/firebase-1", record("firebase-1", "new@example.com", 181),
+                    {{"If-Match", "W/\"1\""}});
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(std::string(parse(updated.body)["firebase_data"]["email"].GetString()),
             "new@example.com");
-  EXPECT_EQ(owner.request("PUT", "/users/firebase-1", record("firebase-1", "a@example.com", 1),
-                          {{"If-Match", "W/\"1\""}})
+  EXPECT_EQ(owner
+                .request("PUT", "/users/firebase-1", record("firebase-1", "a@example.com", 1),
+                         {{"If-Match", "W/\"1\""}})
                 .status,
             412);
   for (const auto& [bad, expected] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"user_id":"x","firebase_data":{"email":3}})", "'firebase_data.email' must be a string"},
-           {R"({"user_id":"x","body_data":{"height":"tall"}})", "'body_data.height' must be a number"},
-           {R"({"user_id":"x","body_data":{"height":-1}})", "'body_data.height' must be a number from 0"},
-           {R"({"user_id":"x","firebase_data":{"phone":"1"}})", "unknown field 'firebase_data.phone'"},
+           {R"({"user_id":"x","firebase_data":{"email":3}})",
+            "'firebase_data.email' must be a string"},
+           {R"({"user_id":"x","body_data":{"height":"tall"}})",
+            "'body_data.height' must be a number"},
+           {R"({"user_id":"x","body_data":{"height":-1}})",
+            "'body_data.height' must be a number from 0"},
+           {R"({"user_id":"x","firebase_data":{"phone":"1"}})",
+            "unknown field 'firebase_data.phone'"},
            {R"({"firebase_data":{}})", "'user_id' is required"}}) {
     auto refused = owner.post("/users", bad);
     EXPECT_EQ(refused.status, 400) << bad;

@@ -1,8 +1,7 @@
 // The commands as a user runs them: `tidemark dev` twice on one data folder, `tidemark broker`
 // with kcat, `tidemark migrate`, and `--help` on every command.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,7 +55,8 @@ TEST(Cli, DevRunsTheWholeStackAndASecondRunReusesItsData) {
     HttpClient client(port_from(dev, marker));
     if (run == 1) {
       token = sign_in(client, "dev-user");
-      auto created = client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
+      auto created =
+          client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
       ASSERT_EQ(created.status, 201) << created.body;
       event_id = created.body.substr(created.body.find("\"event_id\":\"") + 12, 36);
       EXPECT_TRUE(fs::exists(folder.path() / "stack" / "database.url"));
@@ -66,7 +66,8 @@ TEST(Cli, DevRunsTheWholeStackAndASecondRunReusesItsData) {
       // The same row, and the replayed log agrees with the stored positions: a new event is
       // projected rather than skipped as already applied.
       EXPECT_EQ(client.get("/events/" + event_id).status, 200);
-      auto created = client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
+      auto created =
+          client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})");
       EXPECT_EQ(created.status, 201) << created.body << dev.output();
       EXPECT_EQ(client.get("/events?user_id=u").header("x-total-count"), "2");
       EXPECT_NE(dev.output().find("broker journal replayed"), std::string::npos);
@@ -92,7 +93,8 @@ TEST(Cli, BrokerServesKcatOnItsConfiguredPort) {
   ChildProcess broker({TIDEMARK_BINARY, "broker", "--broker-port", port, "--data-dir",
                        folder.path().string(), "--topic-partitions", "4"},
                       folder.path() / "broker.log");
-  ASSERT_TRUE(broker.wait_for_output("Tidemark broker on 127.0.0.1:" + port, 30s)) << broker.output();
+  ASSERT_TRUE(broker.wait_for_output("Tidemark broker on 127.0.0.1:" + port, 30s))
+      << broker.output();
   std::ifstream address_file(folder.path() / "broker.address");
   std::string written;
   std::getline(address_file, written);
@@ -100,8 +102,9 @@ TEST(Cli, BrokerServesKcatOnItsConfiguredPort) {
 
   std::string bootstrap = "127.0.0.1:" + port;
   auto [produced, produce_output] =
-      run_command({"sh", "-c", "printf 'hello-from-kcat\\n' | kcat -P -b " + bootstrap +
-                                   " -t tidemark.events -p 3 -H ce_type=probe"});
+      run_command({"sh", "-c",
+                   "printf 'hello-from-kcat\\n' | kcat -P -b " + bootstrap +
+                       " -t tidemark.events -p 3 -H ce_type=probe"});
   ASSERT_EQ(produced, 0) << produce_output;
   auto [consumed, output] = run_command({"kcat", "-C", "-b", bootstrap, "-t", "tidemark.events",
                                          "-o", "beginning", "-e", "-q", "-f", "%p %h %s\n"},

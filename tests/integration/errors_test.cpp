@@ -23,7 +23,8 @@ std::string detail_of(const HttpReply& reply) {
 }
 
 std::int64_t events_in_topic(const TestStack& stack) {
-  infra::EventProducer probe(infra::EventProducer::Options{stack.bootstrap_servers(), "probe", 5000});
+  infra::EventProducer probe(
+      infra::EventProducer::Options{stack.bootstrap_servers(), "probe", 5000});
   auto ends = probe.end_offsets("tidemark.events", 5s);
   EXPECT_TRUE(ends.has_value());
   std::int64_t total = 0;
@@ -47,7 +48,8 @@ TEST(Errors, MalformedBodiesAreRefusedByNameAndWriteNothing) {
       {R"({"user_id":"u"} trailing)", "not valid JSON"},
       {R"({"event_type":"t","event_source":"s"})", "'user_id' is required"},
       {R"({"user_id":42,)" + valid_tail + "}", "'user_id' must be a string"},
-      {R"({"user_id":"u",)" + valid_tail + R"(,"event_data":[1]})", "'event_data' must be a JSON object"},
+      {R"({"user_id":"u",)" + valid_tail + R"(,"event_data":[1]})",
+       "'event_data' must be a JSON object"},
       {R"({"user_id":"u",)" + valid_tail + R"(,"colour":"blue"})", "unknown field 'colour'"},
       {R"({"user_id":"",)" + valid_tail + "}", "'user_id' must not be empty"},
       {R"({"user_id":"u",)" + valid_tail + R"(,"ts":"yesterday"})", "'ts' must be an RFC 3339"},
@@ -69,7 +71,8 @@ TEST(Errors, MalformedBodiesAreRefusedByNameAndWriteNothing) {
 
   EXPECT_EQ(events_in_topic(stack), events_before);
   auto connection = stack.connect();
-  EXPECT_EQ(pqxx::nontransaction(*connection).exec1("SELECT count(*) FROM event_log")[0].as<int>(), 0);
+  EXPECT_EQ(pqxx::nontransaction(*connection).exec1("SELECT count(*) FROM event_log")[0].as<int>(),
+            0);
 
   auto accepted = client.post("/events", R"({"user_id":"u",)" + valid_tail + "}");
   EXPECT_EQ(accepted.status, 201) << accepted.body;
@@ -112,7 +115,8 @@ TEST(Errors, BrokerThatDoesNotAcknowledgeGives503WithRetryAfterNeverA2xx) {
   // Once the broker is back, writes succeed again (the client retries as told).
   int status = 0;
   for (int attempt = 0; attempt < 20 && status != 201; ++attempt) {
-    status = client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})").status;
+    status =
+        client.post("/events", R"({"user_id":"u","event_type":"t","event_source":"s"})").status;
     if (status != 201) std::this_thread::sleep_for(500ms);
   }
   EXPECT_EQ(status, 201);

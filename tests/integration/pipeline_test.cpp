@@ -58,8 +58,10 @@ TEST(Pipeline, CreatedEventIsReadableAtOnceWithEveryField) {
 
   auto connection = stack.connect();
   pqxx::nontransaction sql(*connection);
-  auto row = sql.exec_params1("SELECT user_id, event_type, log_partition || ':' || log_offset "
-                              "FROM event_log WHERE event_id = $1::uuid", event_id);
+  auto row = sql.exec_params1(
+      "SELECT user_id, event_type, log_partition || ':' || log_offset "
+      "FROM event_log WHERE event_id = $1::uuid",
+      event_id);
   EXPECT_EQ(row[0].as<std::string>(), "u-1");
   EXPECT_EQ(row[2].as<std::string>(), position);
 }
@@ -68,14 +70,14 @@ TEST(Pipeline, RecordInTheTopicCarriesCloudEventsHeadersReadableByKcat) {
   TestStack stack;
   HttpClient client(stack.api_port());
   sign_in(client);
-  auto created = client.post("/events", entry_body("kcat-user", "tap"),
-                             {{"X-Request-Id", "req-kcat-1"}});
+  auto created =
+      client.post("/events", entry_body("kcat-user", "tap"), {{"X-Request-Id", "req-kcat-1"}});
   ASSERT_EQ(created.status, 201) << created.body;
   std::string event_id = parse(created.body)["event_id"].GetString();
-  auto [code, output] = run_command({"kcat", "-C", "-b", stack.bootstrap_servers(), "-t",
-                                     "tidemark.events", "-o", "beginning", "-e", "-q", "-f",
-                                     "%k|%h|%s\n"},
-                                    30s);
+  auto [code, output] =
+      run_command({"kcat", "-C", "-b", stack.bootstrap_servers(), "-t", "tidemark.events", "-o",
+                   "beginning", "-e", "-q", "-f", "%k|%h|%s\n"},
+                  30s);
   ASSERT_EQ(code, 0) << output;
   EXPECT_NE(output.find("kcat-user|"), std::string::npos) << output;
   EXPECT_NE(output.find("ce_specversion=1.0"), std::string::npos) << output;
@@ -91,8 +93,8 @@ TEST(Pipeline, RespondAsyncAnswers202AndAPositionedReadSeesTheWrite) {
   TestStack stack;
   HttpClient client(stack.api_port());
   sign_in(client);
-  auto accepted = client.post("/events", entry_body("u-async", "tap"),
-                              {{"Prefer", "respond-async"}});
+  auto accepted =
+      client.post("/events", entry_body("u-async", "tap"), {{"Prefer", "respond-async"}});
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   auto body = parse(accepted.body);
   std::string event_id = body["event_id"].GetString();
@@ -115,12 +117,13 @@ TEST(Pipeline, ListFiltersAndPagesLikeSeed003) {
   HttpClient client(stack.api_port());
   sign_in(client);
   for (int i = 0; i < 12; ++i) {
-    std::string ts = "2024-01-" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1) +
-                     "T00:00:00Z";
-    auto created = client.post(
-        "/events", entry_body(i % 2 ? "odd" : "even", i % 3 ? "tap" : "swipe",
-                              i < 6 ? "ios" : "android", ts, "session-" + std::to_string(i % 4)),
-        {{"Prefer", "respond-async"}});
+    std::string ts =
+        "2024-01-" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1) + "T00:00:00Z";
+    auto created =
+        client.post("/events",
+                    entry_body(i % 2 ? "odd" : "even", i % 3 ? "tap" : "swipe",
+                               i < 6 ? "ios" : "android", ts, "session-" + std::to_string(i % 4)),
+                    {{"Prefer", "respond-async"}});
     ASSERT_EQ(created.status, 202) << created.body;
   }
   ASSERT_TRUE(stack.wait_until_projected(30s));
@@ -150,8 +153,8 @@ TEST(Pipeline, ListFiltersAndPagesLikeSeed003) {
   EXPECT_EQ(std::string(newest_first[0]["ts"].GetString()), "2024-01-12T00:00:00.000000Z");
   EXPECT_EQ(std::string(newest_first[1]["ts"].GetString()), "2024-01-11T00:00:00.000000Z");
 
-  for (const char* bad : {"?page=0", "?size=101", "?size=0", "?page=x", "?ts_gte=yesterday",
-                          "?colour=blue"}) {
+  for (const char* bad :
+       {"?page=0", "?size=101", "?size=0", "?page=x", "?ts_gte=yesterday", "?colour=blue"}) {
     auto reply = client.get(std::string("/events") + bad);
     EXPECT_EQ(reply.status, 400) << bad;
     EXPECT_NE(parse(reply.body)["detail"].GetStringLength(), 0u) << bad;
@@ -233,9 +236,9 @@ TEST(Pipeline, EntriesBelongToTheirOwnerAndCanBeCorrectedAndRedacted) {
   std::string admin_token = parse(admin_login.body)["access_token"].GetString();
   admin.set_default_header("Authorization", "Bearer " + admin_token);
   std::string analyst_id = parse(analyst.get("/me").body)["user_id"].GetString();
-  ASSERT_EQ(admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})").status,
+      200);
 
   auto created = alice.post("/events", entry_body("u-a", "tap"));
   ASSERT_EQ(created.status, 201) << created.body;
@@ -281,16 +284,16 @@ TEST(Pipeline, CorsOnlyForConfiguredOrigins) {
   auto other = client.request("GET", "/healthz", "", {{"Origin", "https://evil.example.com"}});
   EXPECT_EQ(other.status, 200);
   EXPECT_EQ(other.header("access-control-allow-origin"), "");
-  auto preflight = client.request("OPTIONS", "/events", "",
-                                  {{"Origin", "https://admin.example.com"},
-                                   {"Access-Control-Request-Method", "POST"}});
+  auto preflight = client.request(
+      "OPTIONS", "/events", "",
+      {{"Origin", "https://admin.example.com"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(preflight.status, 204);
   EXPECT_NE(preflight.header("access-control-allow-methods").find("POST"), std::string::npos);
   EXPECT_NE(preflight.header("access-control-allow-headers").find("Authorization"),
             std::string::npos);
-  auto refused = client.request("OPTIONS", "/events", "",
-                                {{"Origin", "https://evil.example.com"},
-                                 {"Access-Control-Request-Method", "POST"}});
+  auto refused = client.request(
+      "OPTIONS", "/events", "",
+      {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(refused.header("access-control-allow-origin"), "");
   EXPECT_EQ(allowed.header("x-frame-options"), "DENY");
@@ -308,8 +311,8 @@ TEST(Pipeline, SigtermDrainsAndExitsCleanly) {
 }
 
 TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
-  TestStack stack(TestStack::Options{
-      3, {"--projection-wait-ms", "5000", "--drain-timeout-ms", "15000"}, true});
+  TestStack stack(
+      TestStack::Options{3, {"--projection-wait-ms", "5000", "--drain-timeout-ms", "15000"}, true});
   HttpClient writer(stack.api_port());
   sign_in(writer);
   // Connected before SIGTERM, so the refusal below is the server's answer, not a closed port.
@@ -319,9 +322,8 @@ TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
   stack.stop_projector();
   std::thread writer_thread;
   HttpReply in_flight;
-  writer_thread = std::thread([&] {
-    in_flight = writer.post("/events", entry_body("u-drain", "tap"));
-  });
+  writer_thread =
+      std::thread([&] { in_flight = writer.post("/events", entry_body("u-drain", "tap")); });
   std::this_thread::sleep_for(1500ms);
   stack.api().send_signal(SIGTERM);
   std::this_thread::sleep_for(300ms);

@@ -43,9 +43,9 @@ TEST(Recordings, OwnersAnalystsAndAdminsEachSeeWhatTheyShould) {
   admin.set_default_header("Authorization",
                            "Bearer " + std::string(parse(login.body)["access_token"].GetString()));
   std::string analyst_id = parse(analyst.get("/me").body)["user_id"].GetString();
-  ASSERT_EQ(admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})").status,
+      200);
 
   auto created = owner.post("/recordings", recording("rec-1", "u-1", "face"));
   ASSERT_EQ(created.status, 201) << created.body;
@@ -67,8 +67,9 @@ TEST(Recordings, OwnersAnalystsAndAdminsEachSeeWhatTheyShould) {
                                {{"If-Match", "W/\"1\""}});
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(std::string(parse(updated.body)["recording_type"].GetString()), "audio");
-  EXPECT_EQ(owner.request("PUT", "/recordings/rec-1", recording("rec-1", "u-1", "face"),
-                          {{"If-Match", "W/\"1\""}})
+  EXPECT_EQ(owner
+                .request("PUT", "/recordings/rec-1", recording("rec-1", "u-1", "face"),
+                         {{"If-Match", "W/\"1\""}})
                 .status,
             412);
   auto by_admin = admin.request("PUT", "/recordings/rec-1", recording("rec-1", "u-1", "image"));
@@ -84,8 +85,9 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
   sign_in(owner, "lister-one");
   sign_in(other, "lister-two");
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(owner.post("/recordings", recording("own-" + std::to_string(i),
-                                                  i % 2 ? "u-a" : "u-b", i < 2 ? "face" : "audio"))
+    ASSERT_EQ(owner
+                  .post("/recordings", recording("own-" + std::to_string(i), i % 2 ? "u-a" : "u-b",
+                                                 i < 2 ? "face" : "audio"))
                   .status,
               201);
   }
@@ -113,9 +115,9 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
     EXPECT_EQ(refused.status, 400) << link;
     EXPECT_NE(refused.body.find("recording_link"), std::string::npos) << refused.body;
   }
-  EXPECT_EQ(owner.post("/recordings", recording("gs-link", "u-a", "face", "gs://bucket/r.wav"))
-                .status,
-            201);
+  EXPECT_EQ(
+      owner.post("/recordings", recording("gs-link", "u-a", "face", "gs://bucket/r.wav")).status,
+      201);
 }
 
 TEST(Recordings, IdempotencyKeyReplaysTheFirstAnswerAndAppendsNothingNew) {
@@ -144,8 +146,9 @@ TEST(Recordings, IdempotencyKeyReplaysTheFirstAnswerAndAppendsNothingNew) {
             400);
   EXPECT_EQ(client.post("/recordings", recording("rec-8", "u-1", "face", "ftp://x/y"), key2).status,
             400);
-  EXPECT_EQ(client.post("/recordings", recording("rec-8", "u-1", "face"),
-                        {{"Idempotency-Key", "create-rec-8b"}})
+  EXPECT_EQ(client
+                .post("/recordings", recording("rec-8", "u-1", "face"),
+                      {{"Idempotency-Key", "create-rec-8b"}})
                 .status,
             201);
   EXPECT_EQ(client.get("/recordings").header("x-total-count"), "2");
@@ -163,8 +166,8 @@ TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
 
   std::string bytes;
   for (int i = 0; i < 40000; ++i) bytes.push_back(static_cast<char>((i * 7919) % 256));
-  auto uploaded = owner.request("PUT", "/recordings/clip-1/content", bytes,
-                                {{"Content-Type", "audio/wav"}});
+  auto uploaded =
+      owner.request("PUT", "/recordings/clip-1/content", bytes, {{"Content-Type", "audio/wav"}});
   ASSERT_EQ(uploaded.status, 200) << uploaded.body;
   auto content = parse(uploaded.body)["content"].GetObject();
   EXPECT_EQ(content["size"].GetInt64(), 40000);
@@ -177,22 +180,24 @@ TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
   EXPECT_EQ(downloaded.header("content-type"), "audio/wav");
   EXPECT_TRUE(downloaded.body == bytes) << "the bytes came back different";
   EXPECT_EQ(other.get("/recordings/clip-1/content").status, 404);
-  EXPECT_EQ(other.request("PUT", "/recordings/clip-1/content", bytes,
-                          {{"Content-Type", "audio/wav"}})
-                .status,
-            404);
+  EXPECT_EQ(
+      other.request("PUT", "/recordings/clip-1/content", bytes, {{"Content-Type", "audio/wav"}})
+          .status,
+      404);
 
   // The same bytes for another recording are stored once.
-  ASSERT_EQ(owner.request("PUT", "/recordings/clip-2/content", bytes, {{"Content-Type", "audio/wav"}})
-                .status,
-            200);
+  ASSERT_EQ(
+      owner.request("PUT", "/recordings/clip-2/content", bytes, {{"Content-Type", "audio/wav"}})
+          .status,
+      200);
   auto connection = stack.connect();
   pqxx::nontransaction sql(*connection);
   EXPECT_EQ(sql.exec1("SELECT count(*) FROM content_blobs")[0].as<int>(), 1);
 
   std::string at_limit(65536, 'a');
-  EXPECT_EQ(owner.request("PUT", "/recordings/clip-2/content", at_limit,
-                          {{"Content-Type", "application/octet-stream"}})
+  EXPECT_EQ(owner
+                .request("PUT", "/recordings/clip-2/content", at_limit,
+                         {{"Content-Type", "application/octet-stream"}})
                 .status,
             200);
   auto over = owner.request("PUT", "/recordings/clip-2/content", at_limit + "b",
@@ -203,11 +208,12 @@ TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
   EXPECT_EQ(owner.request("PUT", "/recordings/clip-2/content", "x", {{"Content-Type", "nonsense"}})
                 .status,
             415);
-  auto empty = owner.request("PUT", "/recordings/clip-2/content", "", {{"Content-Type", "audio/wav"}});
+  auto empty =
+      owner.request("PUT", "/recordings/clip-2/content", "", {{"Content-Type", "audio/wav"}});
   EXPECT_EQ(empty.status, 400) << empty.body;
-  EXPECT_EQ(owner.request("PUT", "/recordings/nope/content", "x", {{"Content-Type", "audio/wav"}})
-                .status,
-            404);
+  EXPECT_EQ(
+      owner.request("PUT", "/recordings/nope/content", "x", {{"Content-Type", "audio/wav"}}).status,
+      404);
   // Deleting the account removes its uploads too: they may be faces and voices.
   ASSERT_EQ(owner.request("DELETE", "/user/delete").status, 200);
   EXPECT_EQ(sql.exec1("SELECT count(*) FROM content_blobs")[0].as<int>(), 0);

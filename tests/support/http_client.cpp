@@ -15,7 +15,9 @@ std::string HttpReply::header(const std::string& lower_case_name) const {
   return found == headers.end() ? std::string() : found->second;
 }
 
-HttpClient::~HttpClient() { disconnect(); }
+HttpClient::~HttpClient() {
+  disconnect();
+}
 
 void HttpClient::disconnect() {
   if (socket_ >= 0) ::close(socket_);
@@ -58,7 +60,8 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
     request += "\r\n" + body;
     bool sent = true;
     for (std::size_t offset = 0; offset < request.size();) {
-      ssize_t written = ::send(socket_, request.data() + offset, request.size() - offset, MSG_NOSIGNAL);
+      ssize_t written =
+          ::send(socket_, request.data() + offset, request.size() - offset, MSG_NOSIGNAL);
       if (written <= 0) {
         sent = false;
         break;
@@ -100,9 +103,8 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
       }
       line_start = line_end;
     }
-    std::size_t length = reply.headers.count("content-length")
-                             ? std::stoul(reply.headers["content-length"])
-                             : 0;
+    std::size_t length =
+        reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
     while (buffered_.size() < header_end + 4 + length && read_more()) {
     }
     reply.body = buffered_.substr(header_end + 4, length);

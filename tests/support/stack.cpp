@@ -152,9 +152,17 @@ void TestStack::start_projector() {
 }
 
 void TestStack::start_mailer(const std::vector<std::string>& flags) {
-  std::vector<std::string> argv{TIDEMARK_BINARY, "mailer", "--database-url", database_url_,
-                                "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
-                                folder_.string(), "--master-key", master_key_, "--mail-outbox",
+  std::vector<std::string> argv{TIDEMARK_BINARY,
+                                "mailer",
+                                "--database-url",
+                                database_url_,
+                                "--kafka-bootstrap-servers",
+                                bootstrap_,
+                                "--data-dir",
+                                folder_.string(),
+                                "--master-key",
+                                master_key_,
+                                "--mail-outbox",
                                 outbox().string()};
   argv.insert(argv.end(), flags.begin(), flags.end());
   mailer_ = std::make_unique<ChildProcess>(argv, folder_ / "mailer.log");
@@ -180,10 +188,20 @@ void TestStack::stop_projector() {
 }
 
 void TestStack::start_api() {
-  std::vector<std::string> argv = {TIDEMARK_BINARY, "api", "--http-port", "0", "--database-url",
-                                   database_url_, "--kafka-bootstrap-servers", bootstrap_,
-                                   "--data-dir", folder_.string(), "--master-key", master_key_,
-                                   "--token-signing-key", token_signing_key_};
+  std::vector<std::string> argv = {TIDEMARK_BINARY,
+                                   "api",
+                                   "--http-port",
+                                   "0",
+                                   "--database-url",
+                                   database_url_,
+                                   "--kafka-bootstrap-servers",
+                                   bootstrap_,
+                                   "--data-dir",
+                                   folder_.string(),
+                                   "--master-key",
+                                   master_key_,
+                                   "--token-signing-key",
+                                   token_signing_key_};
   argv.insert(argv.end(), options_.api_flags.begin(), options_.api_flags.end());
   api_ = std::make_unique<ChildProcess>(argv, folder_ / "api.log");
   const std::string marker = "Tidemark API on http://127.0.0.1:";
@@ -191,12 +209,13 @@ void TestStack::start_api() {
     throw std::runtime_error("the API did not start: " + api_->output());
   }
   std::string output = api_->output();
-  api_port_ = static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
+  api_port_ =
+      static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
 }
 
 std::string sign_in(HttpClient& client, const std::string& username) {
-  auto registered = client.post("/auth/register", R"({"username":")" + username +
-                                                      R"(","password":"test password"})");
+  auto registered = client.post("/auth/register",
+                                R"({"username":")" + username + R"(","password":"test password"})");
   const std::string marker = "\"access_token\":\"";
   auto start = registered.body.find(marker);
   if (registered.status != 201 || start == std::string::npos) {

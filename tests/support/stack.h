@@ -42,8 +42,9 @@ class ChildProcess {
 std::string sign_in(HttpClient& client, const std::string& username = "tester");
 
 /// Runs a command to completion (bounded) and returns its exit code and output.
-std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+std::pair<int, std::string> run_command(
+    const std::vector<std::string>& argv,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 /// A whole Tidemark stack for one test: its own PostgreSQL cluster (initdb on a free loopback
 /// port in a temporary folder), its own embedded broker, migrations applied, and the real
@@ -83,7 +84,8 @@ class TestStack {
   void start_mailer(const std::vector<std::string>& flags = {});
   std::filesystem::path outbox() const { return folder_ / "outbox.jsonl"; }
   /// Waits (bounded) until the outbox holds `count` mails and returns its lines.
-  std::vector<std::string> wait_for_mail(std::size_t count, std::chrono::milliseconds timeout) const;
+  std::vector<std::string> wait_for_mail(std::size_t count,
+                                         std::chrono::milliseconds timeout) const;
   ChildProcess& api() { return *api_; }
 
   /// Waits (bounded) until the projection has applied everything in the topic.

@@ -40,9 +40,10 @@ TEST(ParseAlgorithmRequest, PathIdFillsOrMustMatchTheBody) {
 }
 
 TEST(ParseAlgorithmRequest, RefusesWrongTypesUnknownFieldsAndOversizedLocations) {
-  EXPECT_FALSE(parse_algorithm_request(
-                   R"({"algo_id":"a","recording_type":"t","location":"l","version":2})", std::nullopt)
-                   .ok());
+  EXPECT_FALSE(
+      parse_algorithm_request(R"({"algo_id":"a","recording_type":"t","location":"l","version":2})",
+                              std::nullopt)
+          .ok());
   EXPECT_FALSE(parse_algorithm_request(
                    R"({"algo_id":"a","recording_type":"t","location":"l","version":"2","x":1})",
                    std::nullopt)

@@ -490,10 +490,10 @@ TEST(ParseLogEntryQuery, RejectsEmptyOrOverlongTextFilters) {
 }
 
 TEST(ParseLogEntryRequest, RejectsNulCharacterInStrings) {
-  EXPECT_FALSE(parse_log_entry_request(
-                   R"({"user_id": "a\u0000b", "event_type": "t", "event_source": "s"})",
-                   kEventId, kNow)
-                   .ok());
+  EXPECT_FALSE(
+      parse_log_entry_request(R"({"user_id": "a\u0000b", "event_type": "t", "event_source": "s"})",
+                              kEventId, kNow)
+          .ok());
   EXPECT_FALSE(parse_log_entry_request(R"({"user_id": "u", "event_type": "t",
                                            "event_source": "s", "event_data": {"k": "\u0000"}})",
                                        kEventId, kNow)
@@ -505,10 +505,11 @@ TEST(ParseLogEntryRequest, RejectsInvalidUtf8) {
                    "{\"user_id\": \"\xFF\xFE\", \"event_type\": \"t\", \"event_source\": \"s\"}",
                    kEventId, kNow)
                    .ok());
-  EXPECT_FALSE(parse_log_entry_request("{\"user_id\": \"u\", \"event_type\": \"t\", "
-                                       "\"event_source\": \"s\", \"event_data\": {\"k\": \"\xC3\"}}",
-                                       kEventId, kNow)
-                   .ok());
+  EXPECT_FALSE(
+      parse_log_entry_request("{\"user_id\": \"u\", \"event_type\": \"t\", "
+                              "\"event_source\": \"s\", \"event_data\": {\"k\": \"\xC3\"}}",
+                              kEventId, kNow)
+          .ok());
 }
 
 TEST(ParseLogEntryRequest, RejectsGarbageAfterANulByte) {

@@ -253,8 +253,8 @@ TEST(Router, PlusInPathParameterIsLiteral) {
   tidemark::api::Router router;
   std::string seen;
   router.add("GET", "/events/{event_id}",
-             [&](const tidemark::api::HttpRequest&,
-                 const tidemark::api::PathParameters& parameters, tidemark::api::Respond respond) {
+             [&](const tidemark::api::HttpRequest&, const tidemark::api::PathParameters& parameters,
+                 tidemark::api::Respond respond) {
                seen = parameters.at("event_id");
                respond(tidemark::api::HttpResponse{});
              });
