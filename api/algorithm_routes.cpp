@@ -174,51 +174,45 @@ HttpResponse list_algorithms(pqxx::connection& connection, const domain::Algorit
 }  // namespace
 
 void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/algos",
-             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
-                                           Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [context, request](pqxx::connection& connection, const Caller& caller,
-                                               Respond& respond) {
-                              create_algorithm(context, request, caller, connection, respond);
-                            });
-             }));
-  router.add("GET", "/algos",
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
-               auto query = domain::parse_algorithm_query(request.query);
-               if (!query) {
-                 respond(error_response(query.error()));
-                 return;
-               }
-               authenticate(
-                   context, request, std::move(respond),
-                   [query = *query](pqxx::connection& connection, const Caller&, Respond& respond) {
-                     respond(list_algorithms(connection, query));
-                   });
-             });
+  router.add(
+      "POST", "/algos",
+      idempotent(context,
+                 authenticated(context, [context](const HttpRequest& request, const PathParameters&,
+                                                  pqxx::connection& connection,
+                                                  const Caller& caller, Respond& respond) {
+                   create_algorithm(context, request, caller, connection, respond);
+                 })));
+  router.add(
+      "GET", "/algos",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        // Bad filters answer 400 before any database work.
+        auto query = domain::parse_algorithm_query(request.query);
+        if (!query) {
+          respond(error_response(query.error()));
+          return;
+        }
+        authenticated(context, [query = *query](const HttpRequest&, const PathParameters&,
+                                                pqxx::connection& connection, const Caller&,
+                                                Respond& respond) {
+          respond(list_algorithms(connection, query));
+        })(request, parameters, std::move(respond));
+      });
   router.add(
       "GET", "/algos/{algo_id}",
-      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
-        authenticate(context, request, std::move(respond),
-                     [algo_id = parameters.at("algo_id")](pqxx::connection& connection,
-                                                          const Caller&, Respond& respond) {
-                       auto row = find_algorithm(connection, algo_id);
-                       respond(row ? algorithm_response(200, *row)
-                                   : error_response(404, "Algorithm not found"));
-                     });
-      });
+      authenticated(context, [](const HttpRequest&, const PathParameters& parameters,
+                                pqxx::connection& connection, const Caller&, Respond& respond) {
+        auto row = find_algorithm(connection, parameters.at("algo_id"));
+        respond(row ? algorithm_response(200, *row) : error_response(404, "Algorithm not found"));
+      }));
   for (bool remove : {false, true}) {
     router.add(remove ? "DELETE" : "PUT", "/algos/{algo_id}",
-               [context, remove](const HttpRequest& request, const PathParameters& parameters,
-                                 Respond respond) {
-                 authenticate(
-                     context, request, std::move(respond),
-                     [context, request, remove, algo_id = parameters.at("algo_id")](
-                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                       change_algorithm(context, request, algo_id, remove, caller, connection,
-                                        respond);
-                     });
-               });
+               authenticated(context, [context, remove](const HttpRequest& request,
+                                                        const PathParameters& parameters,
+                                                        pqxx::connection& connection,
+                                                        const Caller& caller, Respond& respond) {
+                 change_algorithm(context, request, parameters.at("algo_id"), remove, caller,
+                                  connection, respond);
+               }));
   }
 }
 

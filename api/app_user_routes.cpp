@@ -204,55 +204,51 @@ HttpResponse list_app_users(pqxx::connection& connection, const domain::PageQuer
 }  // namespace
 
 void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/users",
-             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
-                                           Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [context, request](pqxx::connection& connection, const Caller& caller,
-                                               Respond& respond) {
-                              create_app_user(context, request, caller, connection, respond);
-                            });
-             }));
-  router.add("GET", "/users",
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
-               auto page = domain::parse_page_query(request.query);
-               if (!page) {
-                 respond(error_response(page.error()));
+  router.add(
+      "POST", "/users",
+      idempotent(context,
+                 authenticated(context, [context](const HttpRequest& request, const PathParameters&,
+                                                  pqxx::connection& connection,
+                                                  const Caller& caller, Respond& respond) {
+                   create_app_user(context, request, caller, connection, respond);
+                 })));
+  router.add(
+      "GET", "/users",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        // Bad paging answers 400 before any database work.
+        auto page = domain::parse_page_query(request.query);
+        if (!page) {
+          respond(error_response(page.error()));
+          return;
+        }
+        authenticated(context, [page = *page](const HttpRequest&, const PathParameters&,
+                                              pqxx::connection& connection, const Caller& caller,
+                                              Respond& respond) {
+          respond(list_app_users(connection, page, readable_owner(caller)));
+        })(request, parameters, std::move(respond));
+      });
+  router.add("GET", "/users/{id}",
+             authenticated(context, [](const HttpRequest&, const PathParameters& parameters,
+                                       pqxx::connection& connection, const Caller& caller,
+                                       Respond& respond) {
+               const std::string& id = parameters.at("id");
+               // Seed 000 asks by session id, seed 003 by user id: one path.
+               if (auto by_session = user_by_session(connection, caller, id)) {
+                 respond(std::move(*by_session));
                  return;
                }
-               authenticate(context, request, std::move(respond),
-                            [page = *page](pqxx::connection& connection, const Caller& caller,
-                                           Respond& respond) {
-                              respond(list_app_users(connection, page, readable_owner(caller)));
-                            });
-             });
-  router.add(
-      "GET", "/users/{id}",
-      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
-        authenticate(
-            context, request, std::move(respond),
-            [id = parameters.at("id")](pqxx::connection& connection, const Caller& caller,
-                                       Respond& respond) {
-              // Seed 000 asks by session id, seed 003 by user id: one path.
-              if (auto by_session = user_by_session(connection, caller, id)) {
-                respond(std::move(*by_session));
-                return;
-              }
-              auto row = find_app_user(connection, id, readable_owner(caller));
-              respond(row ? app_user_response(200, *row) : error_response(404, "User not found"));
-            });
-      });
+               auto row = find_app_user(connection, id, readable_owner(caller));
+               respond(row ? app_user_response(200, *row) : error_response(404, "User not found"));
+             }));
   for (bool remove : {false, true}) {
     router.add(remove ? "DELETE" : "PUT", "/users/{id}",
-               [context, remove](const HttpRequest& request, const PathParameters& parameters,
-                                 Respond respond) {
-                 authenticate(
-                     context, request, std::move(respond),
-                     [context, request, remove, id = parameters.at("id")](
-                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                       change_app_user(context, request, id, remove, caller, connection, respond);
-                     });
-               });
+               authenticated(context, [context, remove](const HttpRequest& request,
+                                                        const PathParameters& parameters,
+                                                        pqxx::connection& connection,
+                                                        const Caller& caller, Respond& respond) {
+                 change_app_user(context, request, parameters.at("id"), remove, caller, connection,
+                                 respond);
+               }));
   }
 }
 

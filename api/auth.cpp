@@ -18,6 +18,17 @@ Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
       row[4].c_str()};
 }
 
+Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work) {
+  return [context, work](const HttpRequest& request, const PathParameters& parameters,
+                         Respond respond) {
+    authenticate(context, request, std::move(respond),
+                 [work, request, parameters](pqxx::connection& connection, const Caller& caller,
+                                             Respond& respond) {
+                   work(request, parameters, connection, caller, respond);
+                 });
+  };
+}
+
 std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id) {
   pqxx::nontransaction read(connection);
   auto rows = read.exec_params(

@@ -35,6 +35,13 @@ Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
 /// The user `user_id` as a Caller (without a session), or nullopt when there is none.
 std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id);
 
+/// Work for an authenticated route: the request, its path parameters, a database connection
+/// (on the pool) and the caller.
+using AuthenticatedWork = std::function<void(const HttpRequest&, const PathParameters&,
+                                             pqxx::connection&, const Caller&, Respond&)>;
+/// A route handler that authenticates (as `authenticate` does), then runs `work`.
+Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work);
+
 /// Seed 000's `GET /users/{session_id}` answer, when `session_id` is an active session of the
 /// caller (or the caller is an admin); nullopt otherwise.
 std::optional<HttpResponse> user_by_session(pqxx::connection& connection, const Caller& caller,

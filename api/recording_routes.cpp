@@ -266,68 +266,62 @@ HttpResponse download_content(pqxx::connection& connection, const std::string& i
 }  // namespace
 
 void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
-  router.add("POST", "/recordings",
-             idempotent(context, [context](const HttpRequest& request, const PathParameters&,
-                                           Respond respond) {
-               authenticate(context, request, std::move(respond),
-                            [context, request](pqxx::connection& connection, const Caller& caller,
-                                               Respond& respond) {
-                              create_recording(context, request, caller, connection, respond);
-                            });
-             }));
-  router.add("GET", "/recordings",
-             [context](const HttpRequest& request, const PathParameters&, Respond respond) {
-               auto query = domain::parse_recording_query(request.query);
-               if (!query) {
-                 respond(error_response(query.error()));
-                 return;
-               }
-               authenticate(context, request, std::move(respond),
-                            [query = *query](pqxx::connection& connection, const Caller& caller,
-                                             Respond& respond) {
-                              respond(list_recordings(connection, query, readable_owner(caller)));
-                            });
-             });
+  router.add(
+      "POST", "/recordings",
+      idempotent(context,
+                 authenticated(context, [context](const HttpRequest& request, const PathParameters&,
+                                                  pqxx::connection& connection,
+                                                  const Caller& caller, Respond& respond) {
+                   create_recording(context, request, caller, connection, respond);
+                 })));
+  router.add(
+      "GET", "/recordings",
+      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
+        // Bad filters answer 400 before any database work.
+        auto query = domain::parse_recording_query(request.query);
+        if (!query) {
+          respond(error_response(query.error()));
+          return;
+        }
+        authenticated(context, [query = *query](const HttpRequest&, const PathParameters&,
+                                                pqxx::connection& connection, const Caller& caller,
+                                                Respond& respond) {
+          respond(list_recordings(connection, query, readable_owner(caller)));
+        })(request, parameters, std::move(respond));
+      });
   router.add(
       "GET", "/recordings/{recording_id}",
-      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
-        authenticate(context, request, std::move(respond),
-                     [id = parameters.at("recording_id")](pqxx::connection& connection,
-                                                          const Caller& caller, Respond& respond) {
-                       auto row = find_recording(connection, id, readable_owner(caller));
-                       respond(row ? recording_response(200, *row)
-                                   : error_response(404, "Recording not found"));
-                     });
-      });
+      authenticated(context, [](const HttpRequest&, const PathParameters& parameters,
+                                pqxx::connection& connection, const Caller& caller,
+                                Respond& respond) {
+        auto row =
+            find_recording(connection, parameters.at("recording_id"), readable_owner(caller));
+        respond(row ? recording_response(200, *row) : error_response(404, "Recording not found"));
+      }));
   router.add(
       "PUT", "/recordings/{recording_id}/content",
-      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
-        authenticate(context, request, std::move(respond),
-                     [context, request, id = parameters.at("recording_id")](
-                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                       upload_content(context, request, id, caller, connection, respond);
-                     });
-      });
-  router.add(
-      "GET", "/recordings/{recording_id}/content",
-      [context](const HttpRequest& request, const PathParameters& parameters, Respond respond) {
-        authenticate(context, request, std::move(respond),
-                     [id = parameters.at("recording_id")](pqxx::connection& connection,
-                                                          const Caller& caller, Respond& respond) {
-                       respond(download_content(connection, id, readable_owner(caller)));
-                     });
-      });
+      authenticated(
+          context, [context](const HttpRequest& request, const PathParameters& parameters,
+                             pqxx::connection& connection, const Caller& caller, Respond& respond) {
+            upload_content(context, request, parameters.at("recording_id"), caller, connection,
+                           respond);
+          }));
+  router.add("GET", "/recordings/{recording_id}/content",
+             authenticated(
+                 context, [](const HttpRequest&, const PathParameters& parameters,
+                             pqxx::connection& connection, const Caller& caller, Respond& respond) {
+                   respond(download_content(connection, parameters.at("recording_id"),
+                                            readable_owner(caller)));
+                 }));
   for (bool remove : {false, true}) {
     router.add(remove ? "DELETE" : "PUT", "/recordings/{recording_id}",
-               [context, remove](const HttpRequest& request, const PathParameters& parameters,
-                                 Respond respond) {
-                 authenticate(
-                     context, request, std::move(respond),
-                     [context, request, remove, id = parameters.at("recording_id")](
-                         pqxx::connection& connection, const Caller& caller, Respond& respond) {
-                       change_recording(context, request, id, remove, caller, connection, respond);
-                     });
-               });
+               authenticated(context, [context, remove](const HttpRequest& request,
+                                                        const PathParameters& parameters,
+                                                        pqxx::connection& connection,
+                                                        const Caller& caller, Respond& respond) {
+                 change_recording(context, request, parameters.at("recording_id"), remove, caller,
+                                  connection, respond);
+               }));
   }
 }
 
