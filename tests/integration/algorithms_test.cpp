@@ -25,24 +25,10 @@ std::string algorithm(const std::string& id, const std::string& type, const std:
          id + R"(","version":")" + version + R"("})";
 }
 
-/// An admin made with `tidemark create-admin`, signed in on `client`.
-void sign_in_admin(TestStack& stack, HttpClient& client) {
-  auto [code, output] = run_command(
-      {TIDEMARK_BINARY, "create-admin", "--username", "registrar", "--password", "admin password",
-       "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
-       stack.bootstrap_servers(), "--master-key", stack.master_key()});
-  ASSERT_EQ(code, 0) << output;
-  auto login =
-      client.post("/auth/login", R"({"username":"registrar","password":"admin password"})");
-  ASSERT_EQ(login.status, 200) << login.body;
-  client.set_default_header("Authorization",
-                            "Bearer " + std::string(parse(login.body)["access_token"].GetString()));
-}
-
 TEST(Algorithms, AdminsManageTheRegistryAndEveryoneReadsIt) {
   TestStack stack;
   HttpClient admin(stack.api_port());
-  sign_in_admin(stack, admin);
+  sign_in_admin(stack, admin, "registrar");
   HttpClient user(stack.api_port());
   sign_in(user, "reader");
   HttpClient anonymous(stack.api_port());
@@ -94,7 +80,7 @@ TEST(Algorithms, AdminsManageTheRegistryAndEveryoneReadsIt) {
 TEST(Algorithms, ListFiltersByTypeAndVersionAndPages) {
   TestStack stack;
   HttpClient admin(stack.api_port());
-  sign_in_admin(stack, admin);
+  sign_in_admin(stack, admin, "registrar");
   for (int i = 0; i < 7; ++i) {
     auto created = admin.post("/algos", algorithm("algo-" + std::to_string(i),
                                                   i % 2 ? "audio" : "face", i < 3 ? "1.0" : "2.0"));
@@ -120,7 +106,7 @@ TEST(Algorithms, ListFiltersByTypeAndVersionAndPages) {
 TEST(Algorithms, ConcurrentUpdatesOfOneRevisionLetExactlyOneWin) {
   TestStack stack;
   HttpClient admin(stack.api_port());
-  sign_in_admin(stack, admin);
+  sign_in_admin(stack, admin, "registrar");
   ASSERT_EQ(admin.post("/algos", algorithm("contested", "face", "1")).status, 201);
   std::atomic<int> won{0}, lost{0};
   std::vector<std::thread> writers;

@@ -225,20 +225,9 @@ TEST(Pipeline, EntriesBelongToTheirOwnerAndCanBeCorrectedAndRedacted) {
   sign_in(alice, "alice-owner");
   sign_in(bob, "bob-other");
   sign_in(analyst, "ana-lyst");
-  auto [code, output] = run_command(
-      {TIDEMARK_BINARY, "create-admin", "--username", "the-admin", "--password", "admin password",
-       "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
-       stack.bootstrap_servers(), "--master-key", stack.master_key()});
-  ASSERT_EQ(code, 0) << output;
   HttpClient admin(stack.api_port());
-  auto admin_login =
-      admin.post("/auth/login", R"({"username":"the-admin","password":"admin password"})");
-  std::string admin_token = parse(admin_login.body)["access_token"].GetString();
-  admin.set_default_header("Authorization", "Bearer " + admin_token);
-  std::string analyst_id = parse(analyst.get("/me").body)["user_id"].GetString();
-  ASSERT_EQ(
-      admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})").status,
-      200);
+  sign_in_admin(stack, admin);
+  grant_role(admin, analyst, "analyst");
 
   auto created = alice.post("/events", entry_body("u-a", "tap"));
   ASSERT_EQ(created.status, 201) << created.body;

@@ -33,19 +33,9 @@ TEST(Recordings, OwnersAnalystsAndAdminsEachSeeWhatTheyShould) {
   sign_in(owner, "owner-one");
   sign_in(other, "other-two");
   sign_in(analyst, "analyst-three");
-  auto [code, output] = run_command(
-      {TIDEMARK_BINARY, "create-admin", "--username", "the-admin", "--password", "admin password",
-       "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
-       stack.bootstrap_servers(), "--master-key", stack.master_key()});
-  ASSERT_EQ(code, 0) << output;
   HttpClient admin(stack.api_port());
-  auto login = admin.post("/auth/login", R"({"username":"the-admin","password":"admin password"})");
-  admin.set_default_header("Authorization",
-                           "Bearer " + std::string(parse(login.body)["access_token"].GetString()));
-  std::string analyst_id = parse(analyst.get("/me").body)["user_id"].GetString();
-  ASSERT_EQ(
-      admin.request("PUT", "/admin/users/" + analyst_id + "/role", R"({"role":"analyst"})").status,
-      200);
+  sign_in_admin(stack, admin);
+  grant_role(admin, analyst, "analyst");
 
   auto created = owner.post("/recordings", recording("rec-1", "u-1", "face"));
   ASSERT_EQ(created.status, 201) << created.body;

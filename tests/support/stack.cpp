@@ -213,18 +213,49 @@ void TestStack::start_api() {
       static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
 }
 
-std::string sign_in(HttpClient& client, const std::string& username) {
-  auto registered = client.post("/auth/register",
-                                R"({"username":")" + username + R"(","password":"test password"})");
-  const std::string marker = "\"access_token\":\"";
-  auto start = registered.body.find(marker);
-  if (registered.status != 201 || start == std::string::npos) {
-    throw std::runtime_error("cannot register " + username + ": " + registered.body);
+namespace {
+
+/// A string field of a JSON body, or a failure naming what was missing.
+std::string string_field(const HttpReply& reply, const std::string& name) {
+  const std::string marker = "\"" + name + "\":\"";
+  auto start = reply.body.find(marker);
+  if (start == std::string::npos) {
+    throw std::runtime_error("no " + name + " in HTTP " + std::to_string(reply.status) + ": " +
+                             reply.body);
   }
   start += marker.size();
-  std::string token = registered.body.substr(start, registered.body.find('"', start) - start);
+  return reply.body.substr(start, reply.body.find('"', start) - start);
+}
+
+}  // namespace
+
+std::string sign_in(HttpClient& client, const std::string& username) {
+  auto registered = client.post("/auth/register", R"({"username":")" + username +
+                                                      R"(","password":"test password"})");
+  if (registered.status != 201) {
+    throw std::runtime_error("cannot register " + username + ": " + registered.body);
+  }
+  std::string token = string_field(registered, "access_token");
   client.set_default_header("Authorization", "Bearer " + token);
   return token;
+}
+
+void sign_in_admin(const TestStack& stack, HttpClient& client, const std::string& username) {
+  auto [code, output] = run_command(
+      {TIDEMARK_BINARY, "create-admin", "--username", username, "--password", "admin password",
+       "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
+       stack.bootstrap_servers(), "--master-key", stack.master_key()});
+  if (code != 0) throw std::runtime_error("tidemark create-admin failed: " + output);
+  auto login = client.post("/auth/login", R"({"username":")" + username +
+                                              R"(","password":"admin password"})");
+  client.set_default_header("Authorization", "Bearer " + string_field(login, "access_token"));
+}
+
+void grant_role(HttpClient& admin, HttpClient& user, const std::string& role) {
+  std::string user_id = string_field(user.get("/me"), "user_id");
+  auto granted = admin.request("PUT", "/admin/users/" + user_id + "/role",
+                               R"({"role":")" + role + R"("})");
+  if (granted.status != 200) throw std::runtime_error("cannot grant " + role + ": " + granted.body);
 }
 
 std::string TestStack::dump_log() const {

@@ -41,6 +41,13 @@ class ChildProcess {
 /// Registers `username` and makes `client` send its access token from now on; returns it.
 std::string sign_in(HttpClient& client, const std::string& username = "tester");
 
+class TestStack;
+/// Makes an admin with `tidemark create-admin` and signs `client` in as it.
+void sign_in_admin(const TestStack& stack, HttpClient& client,
+                   const std::string& username = "the-admin");
+/// As the admin on `admin`, gives the user signed in on `user` the role.
+void grant_role(HttpClient& admin, HttpClient& user, const std::string& role);
+
 /// Runs a command to completion (bounded) and returns its exit code and output.
 std::pair<int, std::string> run_command(
     const std::vector<std::string>& argv,
