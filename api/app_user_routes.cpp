@@ -55,15 +55,6 @@ std::optional<pqxx::row> find_app_user(pqxx::connection& connection, const std::
   return rows[0];
 }
 
-std::optional<std::string> readable_owner(const Caller& caller) {
-  if (caller.role == domain::Role::user) return caller.user_id.to_string();
-  return std::nullopt;
-}
-
-HttpResponse analysts_change_nothing() {
-  return error_response(403, "analysts read user records and change none");
-}
-
 /// The record sealed with the owner's key, for an event; not found when the key is gone.
 domain::Result<std::string> seal_record(ApiContext& context, pqxx::connection& connection,
                                         const domain::Uuid& owner, const domain::AppUser& user) {
@@ -77,7 +68,7 @@ domain::Result<std::string> seal_record(ApiContext& context, pqxx::connection& c
 void create_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& request,
                      const Caller& caller, pqxx::connection& connection, Respond& respond) {
   if (caller.role == domain::Role::analyst) {
-    respond(analysts_change_nothing());
+    respond(analysts_change_nothing("user records"));
     return;
   }
   auto user = domain::parse_app_user_request(request.body, std::nullopt);
@@ -124,15 +115,10 @@ void change_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
     }
     updated = *parsed;
   }
-  std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
-  auto current = find_app_user(connection, id, owner);
-  if (!current) {
-    bool readable =
-        caller.role == domain::Role::analyst && find_app_user(connection, id, std::nullopt);
-    respond(readable ? analysts_change_nothing() : error_response(404, "User not found"));
-    return;
-  }
+  auto current = row_to_change(
+      caller, [&](const auto& owner) { return find_app_user(connection, id, owner); },
+      "user records", "User not found", respond);
+  if (!current) return;
   std::int64_t revision = (*current)[5].as<std::int64_t>();
   if (*expected && **expected != revision) {
     respond(error_response(412, "the user record changed since that ETag; read it again"));

@@ -18,6 +18,27 @@ Caller caller_from_row(const pqxx::row& row, const domain::Uuid& user_id,
       row[4].c_str()};
 }
 
+std::optional<std::string> readable_owner(const Caller& caller) {
+  if (caller.role == domain::Role::user) return caller.user_id.to_string();
+  return std::nullopt;
+}
+
+HttpResponse analysts_change_nothing(std::string_view what) {
+  return error_response(403, "analysts read " + std::string(what) + " and change none");
+}
+
+std::optional<pqxx::row> row_to_change(const Caller& caller, const OwnedFinder& find,
+                                       std::string_view what, std::string_view not_found,
+                                       Respond& respond) {
+  std::optional<std::string> owner =
+      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
+  auto row = find(owner);
+  if (row) return row;
+  bool readable = caller.role == domain::Role::analyst && find(std::nullopt);
+  respond(readable ? analysts_change_nothing(what) : error_response(404, not_found));
+  return std::nullopt;
+}
+
 Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work) {
   return [context, work](const HttpRequest& request, const PathParameters& parameters,
                          Respond respond) {

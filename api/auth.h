@@ -42,6 +42,21 @@ using AuthenticatedWork = std::function<void(const HttpRequest&, const PathParam
 /// A route handler that authenticates (as `authenticate` does), then runs `work`.
 Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work);
 
+/// Whose resources a caller reads: their own (users), or anyone's (nullopt: analysts, admins).
+std::optional<std::string> readable_owner(const Caller& caller);
+
+/// 403 for an analyst's attempt to change `what` (plural): analysts read and change nothing.
+HttpResponse analysts_change_nothing(std::string_view what);
+
+/// Finds a resource by id, among one owner's (`owner`) or anyone's (nullopt).
+using OwnedFinder =
+    std::function<std::optional<pqxx::row>(const std::optional<std::string>& owner)>;
+/// The resource a caller may change: their own, or anyone's for an admin. Otherwise answers
+/// 403 to an analyst who may read it, 404 `not_found` to anyone else, and gives nullopt.
+std::optional<pqxx::row> row_to_change(const Caller& caller, const OwnedFinder& find,
+                                       std::string_view what, std::string_view not_found,
+                                       Respond& respond);
+
 /// Seed 000's `GET /users/{session_id}` answer, when `session_id` is an active session of the
 /// caller (or the caller is an admin); nullopt otherwise.
 std::optional<HttpResponse> user_by_session(pqxx::connection& connection, const Caller& caller,

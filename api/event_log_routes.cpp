@@ -57,12 +57,6 @@ HttpResponse entry_response(int status, const pqxx::row& row) {
   return response;
 }
 
-/// Whose entries a caller sees: their own, or (analysts, admins) everyone's.
-std::optional<std::string> visible_owner(const Caller& caller) {
-  if (caller.role == domain::Role::user) return caller.user_id.to_string();
-  return std::nullopt;
-}
-
 /// The entry as `owner` may see it (nullopt owner: anyone's).
 std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::string& event_id,
                                     const std::optional<std::string>& owner) {
@@ -177,7 +171,7 @@ void get_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request,
     return;
   }
   after_position(*context, request, std::move(respond),
-                 [context, request, event_id, owner = visible_owner(caller)](Respond respond) {
+                 [context, request, event_id, owner = readable_owner(caller)](Respond respond) {
                    with_database(*context, request, std::move(respond),
                                  [event_id, owner](pqxx::connection& connection) {
                                    auto row = find_entry(connection, event_id, owner);
@@ -197,16 +191,10 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     respond(error_response(400, "event_id must be a UUID, got '" + event_id_text + "'"));
     return;
   }
-  std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
-  auto row = find_entry(connection, event_id_text, owner);
-  if (!row) {
-    bool readable =
-        caller.role == domain::Role::analyst && find_entry(connection, event_id_text, std::nullopt);
-    respond(readable ? error_response(403, "analysts read entries and change none")
-                     : error_response(404, "Event not found"));
-    return;
-  }
+  auto row = row_to_change(
+      caller, [&](const auto& owner) { return find_entry(connection, event_id_text, owner); },
+      "entries", "Event not found", respond);
+  if (!row) return;
   // The original key keeps every event of the entry on one partition, in order.
   std::string key = (*row)[11].c_str();
   std::string payload;
@@ -337,19 +325,19 @@ void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
                  respond(error_response(query.error()));
                  return;
                }
-               authenticate(
-                   context, request, std::move(respond),
-                   [context, request, query = *query](pqxx::connection&, const Caller& caller,
-                                                      Respond& respond) {
-                     after_position(
-                         *context, request, std::move(respond),
-                         [context, request, query, owner = visible_owner(caller)](Respond respond) {
-                           with_database(*context, request, std::move(respond),
-                                         [query, owner](pqxx::connection& connection) {
-                                           return list_entries(connection, query, owner);
-                                         });
-                         });
-                   });
+               authenticate(context, request, std::move(respond),
+                            [context, request, query = *query](
+                                pqxx::connection&, const Caller& caller, Respond& respond) {
+                              after_position(*context, request, std::move(respond),
+                                             [context, request, query,
+                                              owner = readable_owner(caller)](Respond respond) {
+                                               with_database(
+                                                   *context, request, std::move(respond),
+                                                   [query, owner](pqxx::connection& connection) {
+                                                     return list_entries(connection, query, owner);
+                                                   });
+                                             });
+                            });
              });
 }
 

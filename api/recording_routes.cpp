@@ -76,19 +76,10 @@ std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std:
   return rows[0];
 }
 
-std::optional<std::string> readable_owner(const Caller& caller) {
-  if (caller.role == domain::Role::user) return caller.user_id.to_string();
-  return std::nullopt;
-}
-
-HttpResponse analysts_change_nothing() {
-  return error_response(403, "analysts read recordings and change none");
-}
-
 void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& request,
                       const Caller& caller, pqxx::connection& connection, Respond& respond) {
   if (caller.role == domain::Role::analyst) {
-    respond(analysts_change_nothing());
+    respond(analysts_change_nothing("recordings"));
     return;
   }
   auto recording = domain::parse_recording_request(request.body, std::nullopt);
@@ -129,15 +120,10 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
     }
     updated = *parsed;
   }
-  std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
-  auto current = find_recording(connection, id, owner);
-  if (!current) {
-    bool readable =
-        caller.role == domain::Role::analyst && find_recording(connection, id, std::nullopt);
-    respond(readable ? analysts_change_nothing() : error_response(404, "Recording not found"));
-    return;
-  }
+  auto current = row_to_change(
+      caller, [&](const auto& owner) { return find_recording(connection, id, owner); },
+      "recordings", "Recording not found", respond);
+  if (!current) return;
   std::int64_t revision = (*current)[5].as<std::int64_t>();
   if (*expected && **expected != revision) {
     respond(error_response(412, "the recording changed since that ETag; read it again"));
@@ -217,14 +203,10 @@ void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& requ
     respond(error_response(400, "the request body must hold the recording's bytes"));
     return;
   }
-  std::optional<std::string> owner =
-      caller.role == domain::Role::admin ? std::nullopt : std::optional(caller.user_id.to_string());
-  if (!find_recording(connection, id, owner)) {
-    bool readable =
-        caller.role == domain::Role::analyst && find_recording(connection, id, std::nullopt);
-    respond(readable ? analysts_change_nothing() : error_response(404, "Recording not found"));
-    return;
-  }
+  auto current = row_to_change(
+      caller, [&](const auto& owner) { return find_recording(connection, id, owner); },
+      "recordings", "Recording not found", respond);
+  if (!current) return;
   std::string sha256 = infra::sha256_hex(request.body);
   {
     pqxx::work transaction(connection);
