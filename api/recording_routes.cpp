@@ -8,6 +8,7 @@
 #include "api/routes.h"
 #include "domain/json.h"
 #include "domain/recording.h"
+#include "infra/address_resolution.h"
 #include "infra/cipher.h"
 #include "infra/database.h"
 #include "infra/ids.h"
@@ -64,6 +65,19 @@ HttpResponse recording_response(int status, const pqxx::row& row) {
   return response;
 }
 
+/// The body of a create or update, with a link the configured policy accepts and that does not
+/// resolve to an internal address.
+domain::Result<domain::Recording> read_recording_body(const ApiContext& context,
+                                                      const HttpRequest& request,
+                                                      const std::optional<std::string>& path_id) {
+  auto recording = domain::parse_recording_request(request.body, path_id, context.link_policy);
+  if (!recording) return recording;
+  auto link =
+      infra::check_outbound_url(recording->recording_link, "recording_link", context.link_policy);
+  if (!link) return link.error();
+  return recording;
+}
+
 /// The recording as `owner` may see it (nullopt: anyone's).
 std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std::string& id,
                                         const std::optional<std::string>& owner) {
@@ -82,7 +96,7 @@ void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
     respond(analysts_change_nothing("recordings"));
     return;
   }
-  auto recording = domain::parse_recording_request(request.body, std::nullopt);
+  auto recording = read_recording_body(*context, request, std::nullopt);
   if (!recording) {
     respond(error_response(recording.error()));
     return;
@@ -113,7 +127,7 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
   }
   std::optional<domain::Recording> updated;
   if (!remove) {
-    auto parsed = domain::parse_recording_request(request.body, id);
+    auto parsed = read_recording_body(*context, request, id);
     if (!parsed) {
       respond(error_response(parsed.error()));
       return;

@@ -11,6 +11,7 @@
 
 #include "api/router.h"
 #include "domain/envelope.h"
+#include "domain/url_policy.h"
 
 namespace tidemark::infra {
 class EventProducer;
@@ -52,6 +53,8 @@ struct ApiContext {
   RateLimiter& registrations_per_address;
   /// Verified against when a login names no account, so both cases cost one hash.
   std::string decoy_password_hash;
+  /// Which recording links are accepted.
+  domain::UrlPolicy link_policy;
 };
 
 /// Every route of the API.

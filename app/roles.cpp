@@ -209,7 +209,9 @@ class ApiRole {
         producer_, watcher_, database_, settings.events_topic,
         std::chrono::milliseconds(settings.projection_wait_ms), hasher_, signer_, keyring_, auth,
         login_failures_per_account_, login_attempts_per_address_, registrations_per_address_,
-        infra::hash_password("not a password anyone has")});
+        infra::hash_password("not a password anyone has"),
+        domain::UrlPolicy::from_lists(settings.link_schemes, settings.link_hosts,
+                                      settings.allow_internal_urls == "true")});
     server_ = std::make_unique<api::HttpServer>(
         api::HttpServer::Options{settings.http_host, static_cast<std::uint16_t>(settings.http_port),
                                  static_cast<int>(settings.http_threads),

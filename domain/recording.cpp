@@ -1,54 +1,12 @@
 #include "domain/recording.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <charconv>
 
 #include "domain/json.h"
 
 namespace tidemark::domain {
 namespace {
-
-std::string lower_case(std::string_view text) {
-  std::string lowered(text);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lowered;
-}
-
-/// The four numbers of a dotted IPv4 literal, or nullopt.
-std::optional<std::array<int, 4>> ipv4(std::string_view host) {
-  std::array<int, 4> parts{};
-  for (int i = 0; i < 4; ++i) {
-    auto end = host.find('.');
-    std::string_view part = host.substr(0, i < 3 ? end : std::string_view::npos);
-    if (part.empty() || (i < 3 && end == std::string_view::npos)) return std::nullopt;
-    auto [ptr, error] = std::from_chars(part.data(), part.data() + part.size(), parts[i]);
-    if (error != std::errc{} || ptr != part.data() + part.size() || parts[i] > 255) {
-      return std::nullopt;
-    }
-    if (i < 3) host.remove_prefix(end + 1);
-  }
-  return parts;
-}
-
-bool internal_host(std::string_view host) {
-  std::string name = lower_case(host);
-  if (name == "localhost" || name.ends_with(".localhost") || name.ends_with(".internal") ||
-      name.ends_with(".local")) {
-    return true;
-  }
-  if (name.starts_with("[")) return true;  // IPv6 literals: refused outright
-  auto address = ipv4(name);
-  if (!address) return false;
-  auto [a, b, c, d] = *address;
-  (void)c;
-  (void)d;
-  return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) ||
-         (a == 172 && b >= 16 && b < 32) || (a == 192 && b == 168) ||
-         (a == 100 && b >= 64 && b < 128) || a >= 224;
-}
 
 Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>& path_id,
                       std::optional<Error>& problem) {
@@ -69,35 +27,9 @@ Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>&
 
 }  // namespace
 
-std::optional<std::string> recording_link_problem(std::string_view link) {
-  auto scheme_end = link.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return "field 'recording_link' must be an absolute URL (https://, http://, gs:// or s3://)";
-  }
-  std::string scheme = lower_case(link.substr(0, scheme_end));
-  if (scheme != "https" && scheme != "http" && scheme != "gs" && scheme != "s3") {
-    return "field 'recording_link' has scheme '" + scheme + "'; allowed are https, http, gs and s3";
-  }
-  std::string_view rest = link.substr(scheme_end + 3);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-    return std::string("field 'recording_link' must not carry credentials");
-  }
-  std::string_view host = authority;
-  if (!host.starts_with("[")) host = host.substr(0, host.find(':'));
-  if (host.empty()) return std::string("field 'recording_link' has no host");
-  if (std::any_of(link.begin(), link.end(),
-                  [](unsigned char c) { return c <= 0x20 || c == 0x7F; })) {
-    return std::string("field 'recording_link' must not contain spaces or control characters");
-  }
-  if (internal_host(host)) {
-    return "field 'recording_link' points at an internal address ('" + std::string(host) + "')";
-  }
-  return std::nullopt;
-}
-
 Result<Recording> parse_recording_request(std::string_view body,
-                                          const std::optional<std::string>& path_id) {
+                                          const std::optional<std::string>& path_id,
+                                          const UrlPolicy& link_policy) {
   auto document = parse_json_object(body, "request body");
   if (!document) return document.error();
   JsonFieldReader fields(*document);
@@ -105,8 +37,8 @@ Result<Recording> parse_recording_request(std::string_view body,
   Recording recording = read_fields(fields, path_id, problem);
   if (auto error = fields.finish()) return *error;
   if (problem) return *problem;
-  if (auto link_problem = recording_link_problem(recording.recording_link)) {
-    return invalid(*link_problem);
+  if (auto link = check_url(recording.recording_link, "recording_link", link_policy); !link) {
+    return link.error();
   }
   return recording;
 }

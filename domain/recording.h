@@ -7,6 +7,7 @@
 
 #include "domain/log_entry.h"
 #include "domain/result.h"
+#include "domain/url_policy.h"
 #include "domain/uuid.h"
 
 namespace tidemark::domain {
@@ -22,15 +23,17 @@ struct Recording {
 
 inline constexpr std::size_t kMaxLinkBytes = 2048;
 
-/// Links must be absolute URLs with a scheme of `https`, `http`, `gs` or `s3`, and must not
-/// name a loopback, private or link-local host: the server may fetch them one day, and must
-/// never be steered at internal addresses (SSRF). The message says what is wrong.
-std::optional<std::string> recording_link_problem(std::string_view link);
+/// Seed 003 sent links to object storage and web servers; an operator narrows this.
+inline UrlPolicy default_link_policy() {
+  return UrlPolicy{{"https", "http", "gs", "s3"}, {}, false};
+}
 
 /// Validates `POST /recordings` or `PUT /recordings/{recording_id}` (the same body); with
-/// `path_id`, a `recording_id` in the body must equal it, and may be left out.
+/// `path_id`, a `recording_id` in the body must equal it, and may be left out. The link must
+/// pass `link_policy` (scheme, host, no internal address literal).
 Result<Recording> parse_recording_request(std::string_view body,
-                                          const std::optional<std::string>& path_id);
+                                          const std::optional<std::string>& path_id,
+                                          const UrlPolicy& link_policy = default_link_policy());
 
 inline constexpr std::string_view kRecordingCreatedV1 = "tidemark.recording.created.v1";
 inline constexpr std::string_view kRecordingUpdatedV1 = "tidemark.recording.updated.v1";

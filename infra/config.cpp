@@ -200,6 +200,17 @@ void add_broker(SettingsSchema& schema) {
                  "partitions of each topic the embedded broker creates");
 }
 
+void add_outbound_urls(SettingsSchema& schema) {
+  schema.text("link_schemes", &Settings::link_schemes, "https,http,gs,s3",
+              "comma-separated URL schemes accepted in recording links");
+  schema.text("link_hosts", &Settings::link_hosts, "",
+              "comma-separated hosts accepted in recording links (`*.example.com` for "
+              "subdomains); empty accepts any host that is not internal");
+  schema.choice("allow_internal_urls", &Settings::allow_internal_urls, "false", {"false", "true"},
+                "accept links and callback URLs that name or resolve to loopback and private "
+                "addresses (tests, closed networks); never on a public deployment");
+}
+
 void add_api(SettingsSchema& schema) {
   schema.text("http_host", &Settings::http_host, "127.0.0.1", "address the HTTP API listens on");
   schema.integer("http_port", &Settings::http_port, 8080, 0, 65535,
@@ -223,6 +234,7 @@ void add_api(SettingsSchema& schema) {
   schema.text("cors_origins", &Settings::cors_origins, "",
               "comma-separated browser origins allowed to call the API, e.g. "
               "https://app.example.com; empty allows none");
+  add_outbound_urls(schema);
 }
 
 void add_master_key(SettingsSchema& schema) {

@@ -38,6 +38,9 @@ struct Settings {
   std::int64_t db_queue_limit = 0;
   std::int64_t drain_timeout_ms = 0;
   std::string cors_origins;
+  std::string link_schemes;
+  std::string link_hosts;
+  std::string allow_internal_urls;
   std::string projector_group;
   std::int64_t projector_batch_size = 0;
   std::string log_level;

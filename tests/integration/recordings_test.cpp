@@ -100,7 +100,8 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
   for (const char* link :
        {"file:///etc/passwd", "http://127.0.0.1:8080/x", "http://localhost/x", "http://10.0.0.5/x",
         "http://192.168.1.1/x", "http://169.254.169.254/latest/meta-data", "http://[::1]/x",
-        "https://user:pass@example.com/x", "not a url", "gopher://example.com/x"}) {
+        "https://user:pass@example.com/x", "not a url", "gopher://example.com/x",
+        "http://2130706433/x", "http://0x7f.1/x", "http://localhost./x"}) {
     auto refused = owner.post("/recordings", recording("bad-link", "u-a", "face", link));
     EXPECT_EQ(refused.status, 400) << link;
     EXPECT_NE(refused.body.find("recording_link"), std::string::npos) << refused.body;

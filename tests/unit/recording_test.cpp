@@ -6,28 +6,7 @@ using tidemark::domain::decode_recording;
 using tidemark::domain::encode_recording;
 using tidemark::domain::parse_recording_request;
 using tidemark::domain::Recording;
-using tidemark::domain::recording_link_problem;
 using tidemark::domain::Uuid;
-
-TEST(RecordingLink, AcceptsExternalUrlsOfTheAllowedSchemes) {
-  for (const char* link : {"https://storage.example.com/a.wav", "http://cdn.example.org:8080/x",
-                           "gs://bucket/path/r.wav", "s3://bucket/key", "HTTPS://Example.com/x",
-                           "https://172.32.0.1/x", "https://8.8.8.8/x"}) {
-    EXPECT_EQ(recording_link_problem(link), std::nullopt) << link;
-  }
-}
-
-TEST(RecordingLink, RefusesInternalHostsOtherSchemesAndCredentials) {
-  for (const char* link :
-       {"http://127.0.0.1/x", "http://127.1.2.3/x", "http://localhost:8080/x",
-        "http://api.localhost/x", "http://10.1.2.3/x", "http://172.16.0.1/x", "http://172.31.9.9/x",
-        "http://192.168.0.1/x", "http://169.254.169.254/", "http://0.0.0.0/", "http://[::1]/",
-        "http://100.64.0.1/", "http://metadata.internal/", "ftp://example.com/x",
-        "file:///etc/passwd", "https://u:p@example.com/", "https:///nohost", "relative/path",
-        "https://exa mple.com/"}) {
-    EXPECT_NE(recording_link_problem(link), std::nullopt) << link;
-  }
-}
 
 TEST(ParseRecordingRequest, ReadsSeed003BodyAndChecksThePathId) {
   const std::string body =
