@@ -32,17 +32,8 @@ bool claim_name(pqxx::work& transaction, const std::string& kind, const std::str
 domain::EventEnvelope new_envelope(std::string_view type, std::string key, std::string subject,
                                    std::string payload, std::string correlation_id,
                                    std::string actor) {
-  domain::EventEnvelope envelope;
-  envelope.id = infra::random_uuid().to_string();
-  envelope.type = type;
-  envelope.source = "/tidemark/api";
-  envelope.subject = std::move(subject);
-  envelope.time = domain::now_utc();
-  envelope.correlation_id = std::move(correlation_id);
-  envelope.actor = std::move(actor);
-  envelope.key = std::move(key);
-  envelope.payload = std::move(payload);
-  return envelope;
+  return infra::new_event("/tidemark/api", type, std::move(key), std::move(subject),
+                          std::move(payload), std::move(correlation_id), std::move(actor));
 }
 
 domain::Result<domain::EventEnvelope> prepare_registration(pqxx::connection& connection,

@@ -222,7 +222,9 @@ std::uint16_t HttpServer::start() {
           .threads(options_.threads)
           .flags(Tcp::Options::ReuseAddr)
           .maxRequestSize(std::max(options_.max_body_bytes, options_.max_upload_bytes) + 64 * 1024)
-          .headerTimeout(std::chrono::seconds(10))
+          // Pistache 0.0.5's header timer runs until the answer is sent, so it bounds a
+          // handler's time too: it must outlast the longest long-poll (30 s).
+          .headerTimeout(std::chrono::seconds(35))
           .bodyTimeout(std::chrono::seconds(60));
   endpoint_->init(options);
   endpoint_->setHandler(Http::make_handler<PistacheHandler>(state_));

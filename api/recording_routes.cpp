@@ -5,6 +5,7 @@
 
 #include "api/accounts.h"
 #include "api/auth.h"
+#include "api/jobs.h"
 #include "api/routes.h"
 #include "domain/json.h"
 #include "domain/recording.h"
@@ -12,6 +13,7 @@
 #include "infra/cipher.h"
 #include "infra/database.h"
 #include "infra/ids.h"
+#include "projections/jobs.h"
 
 namespace tidemark::api {
 namespace {
@@ -53,6 +55,20 @@ void write_recording(domain::JsonWriter& writer, const pqxx::row& row) {
     writer.Int64(row[11].as<std::int64_t>());
     writer.EndObject();
   }
+  // Single-recording answers carry the latest inference job (see with_latest_job).
+  constexpr int kFirstJobColumn = 12;
+  if (row.size() >= kFirstJobColumn + projections::kJobColumnCount) {
+    writer.Key("status");
+    if (row[kFirstJobColumn].is_null()) {
+      writer.Null();
+      writer.Key("job");
+      writer.Null();
+    } else {
+      domain::write_string(writer, row[kFirstJobColumn + 5].c_str());
+      writer.Key("job");
+      projections::write_job(writer, row, kFirstJobColumn);
+    }
+  }
   writer.EndObject();
 }
 
@@ -82,9 +98,9 @@ domain::Result<domain::Recording> read_recording_body(const ApiContext& context,
 std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std::string& id,
                                         const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(std::string("SELECT ") + kRecordingColumns +
-                                   " FROM recordings WHERE recording_id = $1 "
-                                   "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+  auto rows = read.exec_params(with_latest_job(std::string("SELECT ") + kRecordingColumns +
+                                               " FROM recordings WHERE recording_id = $1 "
+                                               "AND ($2::uuid IS NULL OR owner_id = $2::uuid)"),
                                id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
@@ -109,7 +125,7 @@ void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
   auto event = make_envelope(request, domain::kRecordingCreatedV1, id, "recordings/" + id,
                              domain::encode_recording({*recording, caller.user_id, std::nullopt}),
                              caller.user_id.to_string());
-  append_create(context, request, event, "recording", id, "/recordings/" + id, respond,
+  append_create(context, request, {event}, "recording", id, "/recordings/" + id, respond,
                 [id](pqxx::connection& connection) -> std::optional<HttpResponse> {
                   auto row = find_recording(connection, id, std::nullopt);
                   if (!row) return std::nullopt;
@@ -221,22 +237,28 @@ void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& requ
       caller, [&](const auto& owner) { return find_recording(connection, id, owner); },
       "recordings", "Recording not found", respond);
   if (!current) return;
-  std::string sha256 = infra::sha256_hex(request.body);
-  {
-    pqxx::work transaction(connection);
-    transaction.exec_params(
-        "INSERT INTO content_blobs (sha256, content, size) VALUES ($1, $2, $3) "
-        "ON CONFLICT (sha256) DO NOTHING",
-        sha256, pqxx::binarystring(request.body), static_cast<std::int64_t>(request.body.size()));
-    transaction.commit();
+  std::optional<std::string> callback_url;
+  for (const auto& [name, value] : request.query) {
+    if (name == "callback_url") callback_url = value;
   }
-  auto event =
-      make_envelope(request, domain::kRecordingContentAttachedV1, id, "recordings/" + id,
-                    domain::encode_content_attached(
-                        {id, sha256, static_cast<std::int64_t>(request.body.size()), content_type}),
-                    caller.user_id.to_string());
+  ContentRef content{infra::sha256_hex(request.body), content_type,
+                     static_cast<std::int64_t>(request.body.size())};
+  // New content is submitted to the algorithm routed for its type, when there is one.
+  auto job = route_job(*context, connection, id, (*current)[2].c_str(), (*current)[8].c_str(),
+                       content, std::nullopt, callback_url);
+  if (!job && job.error().kind != domain::ErrorKind::conflict) {
+    respond(error_response(job.error()));
+    return;
+  }
+  store_content(connection, content.sha256, request.body);
+  std::vector<domain::EventEnvelope> events{make_envelope(
+      request, domain::kRecordingContentAttachedV1, id, "recordings/" + id,
+      domain::encode_content_attached({id, content.sha256, content.size, content_type}),
+      caller.user_id.to_string())};
+  if (job) events.push_back(job_submitted_event(request, *job, caller));
   append_events(
-      *context, {event}, std::move(respond), [context, request, id](bool, Respond respond) {
+      *context, std::move(events), std::move(respond),
+      [context, request, id](bool, Respond respond) {
         with_database(*context, request, std::move(respond), [id](pqxx::connection& connection) {
           auto row = find_recording(connection, id, std::nullopt);
           return row ? recording_response(200, *row) : error_response(404, "Recording not found");

@@ -26,6 +26,7 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context) {
   add_algorithm_routes(*router, context);
   add_recording_routes(*router, context);
   add_app_user_routes(*router, context);
+  add_job_routes(*router, context);
   return router;
 }
 
@@ -233,8 +234,8 @@ bool claim_client_id(pqxx::connection& connection, const std::string& kind, cons
 }
 
 void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                   domain::EventEnvelope event, const std::string& kind, const std::string& id,
-                   const std::string& location, Respond respond,
+                   std::vector<domain::EventEnvelope> events, const std::string& kind,
+                   const std::string& id, const std::string& location, Respond respond,
                    std::function<std::optional<HttpResponse>(pqxx::connection&)> read_back) {
   Respond release_on_refusal = [context, kind, id, respond](HttpResponse response) {
     if (response.status == 503) {
@@ -250,7 +251,7 @@ void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& reque
     }
     respond(std::move(response));
   };
-  append_events(*context, {std::move(event)}, release_on_refusal,
+  append_events(*context, std::move(events), release_on_refusal,
                 [context, request, location, read_back](bool, Respond respond) {
                   with_database(*context, request, std::move(respond),
                                 [location, read_back](pqxx::connection& connection) {

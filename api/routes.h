@@ -20,6 +20,7 @@ class DatabasePool;
 class PasswordHasher;
 class JwtSigner;
 class Keyring;
+class NotificationWatcher;
 }  // namespace tidemark::infra
 
 namespace tidemark::api {
@@ -55,6 +56,10 @@ struct ApiContext {
   std::string decoy_password_hash;
   /// Which recording links are accepted.
   domain::UrlPolicy link_policy;
+  /// Which webhook callback URLs are accepted.
+  domain::UrlPolicy callback_policy;
+  /// Announces job changes (long-polls, the event stream).
+  infra::NotificationWatcher& job_watcher;
 };
 
 /// Every route of the API.
@@ -66,6 +71,7 @@ void add_account_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context);
+void add_job_routes(Router& router, std::shared_ptr<ApiContext> context);
 
 /// Runs `work` on the database pool, off the HTTP threads. Answers 503 (with Retry-After)
 /// when the pool is full or PostgreSQL cannot be reached, and 500, logged with the request
@@ -92,12 +98,13 @@ Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler);
 /// claimant per request, so the same caller creating an id twice conflicts too.
 bool claim_client_id(pqxx::connection& connection, const std::string& kind, const std::string& id);
 
-/// Appends a create whose id was claimed: when the broker refuses, the id is freed again;
-/// otherwise `read_back` answers from the read model once the event is projected (201 with
-/// Location `location`), or 202 when the projection did not catch up in time.
+/// Appends a create whose id was claimed (the creation first, then any events that go with it):
+/// when the broker refuses, the id is freed again; otherwise `read_back` answers from the read
+/// model once the events are projected (201 with Location `location`), or 202 when the
+/// projection did not catch up in time.
 void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                   domain::EventEnvelope event, const std::string& kind, const std::string& id,
-                   const std::string& location, Respond respond,
+                   std::vector<domain::EventEnvelope> events, const std::string& kind,
+                   const std::string& id, const std::string& location, Respond respond,
                    std::function<std::optional<HttpResponse>(pqxx::connection&)> read_back);
 
 /// The weak ETag of a projected revision, `W/"3"`.

@@ -17,7 +17,7 @@ Roles:
   api        serve the HTTP API
   projector  apply the event log to the PostgreSQL read models
   mailer     deliver verification and password-reset mail (to an outbox file)
-  inference  run models on submitted recordings (arrives with the inference issue)
+  inference  run models on submitted recordings and call webhooks
   broker     serve an embedded Kafka-protocol broker on loopback, for development and tests
   dev        the whole stack in one process: local PostgreSQL, broker, projector, mailer, API
 

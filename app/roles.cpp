@@ -1,6 +1,7 @@
 #include "app/roles.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "api/rate_limiter.h"
 #include "api/routes.h"
 #include "domain/account.h"
+#include "domain/algorithm.h"
 #include "domain/json.h"
 #include "infra/checkpoint_watcher.h"
 #include "infra/config.h"
@@ -29,11 +31,15 @@
 #include "infra/keyring.h"
 #include "infra/local_postgres.h"
 #include "infra/log.h"
+#include "infra/notification_watcher.h"
 #include "infra/password_hasher.h"
+#include "projections/jobs.h"
 #include "projections/migrations.h"
 #include "projections/read_models.h"
+#include "workers/inference.h"
 #include "workers/mailer.h"
 #include "workers/projector.h"
+#include "workers/webhooks.h"
 
 namespace tidemark::app {
 namespace {
@@ -119,6 +125,7 @@ std::string bootstrap_servers(const Settings& settings) {
 
 constexpr const char* kMasterKeyFile = "master.key";
 constexpr const char* kTokenKeyFile = "token.key";
+constexpr const char* kWebhookKeyFile = "webhook.key";
 
 /// A 32-byte secret from its setting, else from DATA_DIR/`file`. `tidemark dev` creates the
 /// file (mode 0600) on first run; other roles require one or the other.
@@ -174,6 +181,92 @@ void apply_migrations(const std::string& url) {
   migrator.up(*connection);
 }
 
+/// Webhook callbacks: web URLs on any host that is not internal (unless allowed).
+domain::UrlPolicy callback_policy(const Settings& settings) {
+  return domain::UrlPolicy::from_lists("https,http", "", settings.allow_internal_urls == "true");
+}
+
+/// Where `onnx:` models are: the setting, or the `models` folder the build writes beside the
+/// executable's folder (build/app/tidemark → build/models; /opt/tidemark/bin →
+/// /opt/tidemark/models).
+fs::path models_dir(const Settings& settings) {
+  if (!settings.models_dir.empty()) return settings.models_dir;
+  std::error_code error;
+  fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  return executable.parent_path().parent_path() / "models";
+}
+
+/// The inference worker and the webhook dispatcher, each on its own thread.
+class InferenceRole {
+ public:
+  InferenceRole(const Settings& settings, const std::string& url, const std::string& bootstrap,
+                bool create_secrets) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    worker_ = std::make_unique<workers::InferenceWorker>(workers::InferenceWorker::Options{
+        url, bootstrap, settings.events_topic, settings.dead_letter_topic, settings.inference_group,
+        std::string(host) + ":" + std::to_string(getpid()),
+        workers::RunnerSettings{models_dir(settings)}, static_cast<int>(settings.job_attempts),
+        std::chrono::milliseconds(settings.job_backoff_ms),
+        std::chrono::milliseconds(settings.job_time_limit_ms), settings.max_job_input_bytes});
+    workers::WebhookDispatcher::Options webhooks;
+    webhooks.database_url = url;
+    webhooks.signing_key = load_secret(settings, settings.webhook_signing_key, kWebhookKeyFile,
+                                       "webhook_signing_key", create_secrets);
+    webhooks.callback_policy = callback_policy(settings);
+    webhooks.max_attempts = static_cast<int>(settings.webhook_attempts);
+    webhooks.first_backoff = std::chrono::milliseconds(settings.webhook_backoff_ms);
+    dispatcher_ = std::make_unique<workers::WebhookDispatcher>(std::move(webhooks));
+    worker_thread_ = std::thread([this] { worker_->run(stopping_); });
+    dispatcher_thread_ = std::thread([this] { dispatcher_->run(stopping_); });
+    infra::log_info("inference worker started", {{"models_dir", models_dir(settings).string()},
+                                                 {"group", settings.inference_group}});
+  }
+
+  ~InferenceRole() { stop(); }
+
+  void stop() {
+    stopping_ = true;
+    if (worker_thread_.joinable()) worker_thread_.join();
+    if (dispatcher_thread_.joinable()) dispatcher_thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<workers::InferenceWorker> worker_;
+  std::unique_ptr<workers::WebhookDispatcher> dispatcher_;
+  std::thread worker_thread_;
+  std::thread dispatcher_thread_;
+};
+
+/// The algorithms the out-of-the-box stack answers with, registered by `tidemark dev` once
+/// (an admin may replace them): face detection, audio and sensor summaries, and the colour
+/// classifier ONNX model the build generates.
+void register_builtin_algorithms(const Settings& settings, const std::string& url,
+                                 const std::string& bootstrap) {
+  const domain::Algorithm builtins[] = {
+      {"face-detection", "face", "builtin:face-detection", "1"},
+      {"audio-summary", "audio", "builtin:summary", "1"},
+      {"sensor-summary", "sensor", "builtin:summary", "1"},
+      {"colour-classifier", "image", "onnx:color/model.onnx", "1"},
+  };
+  auto connection = infra::connect(url);
+  infra::EventProducer producer(infra::EventProducer::Options{bootstrap, "tidemark-dev", 10000});
+  for (const auto& algorithm : builtins) {
+    if (!api::claim_client_id(*connection, "algorithm", algorithm.algo_id)) continue;
+    auto event = infra::new_event("/tidemark/dev", domain::kAlgorithmRegisteredV1,
+                                  algorithm.algo_id, "algos/" + algorithm.algo_id,
+                                  domain::encode_algorithm(algorithm), "", "tidemark-dev");
+    auto appended =
+        producer.append_and_wait(settings.events_topic, event.key, event.payload, event.headers());
+    if (!appended)
+      throw std::runtime_error("cannot register " + algorithm.algo_id + ": " +
+                               appended.error().message);
+    infra::log_info("algorithm registered",
+                    {{"algo_id", algorithm.algo_id}, {"location", algorithm.location}});
+  }
+}
+
 /// The HTTP API and what it needs, started and stopped as one.
 class ApiRole {
  public:
@@ -183,6 +276,7 @@ class ApiRole {
         producer_(
             infra::EventProducer::Options{bootstrap, "tidemark-api", settings.produce_timeout_ms}),
         watcher_(url, projections::kReadModelsProjection, settings.events_topic),
+        job_watcher_(url, projections::kJobsChannel),
         database_(url, static_cast<std::size_t>(settings.db_pool_size),
                   static_cast<std::size_t>(settings.db_queue_limit)),
         hasher_(static_cast<std::size_t>(settings.hash_threads),
@@ -211,7 +305,8 @@ class ApiRole {
         login_failures_per_account_, login_attempts_per_address_, registrations_per_address_,
         infra::hash_password("not a password anyone has"),
         domain::UrlPolicy::from_lists(settings.link_schemes, settings.link_hosts,
-                                      settings.allow_internal_urls == "true")});
+                                      settings.allow_internal_urls == "true"),
+        callback_policy(settings), job_watcher_});
     server_ = std::make_unique<api::HttpServer>(
         api::HttpServer::Options{settings.http_host, static_cast<std::uint16_t>(settings.http_port),
                                  static_cast<int>(settings.http_threads),
@@ -231,6 +326,7 @@ class ApiRole {
   void stop() {
     server_->drain_and_stop(std::chrono::milliseconds(settings_.drain_timeout_ms));
     watcher_.stop();
+    job_watcher_.stop();
     hasher_.stop();
     database_.stop();
     producer_.flush(std::chrono::milliseconds(5000));
@@ -240,6 +336,7 @@ class ApiRole {
   Settings settings_;
   infra::EventProducer producer_;
   infra::CheckpointWatcher watcher_;
+  infra::NotificationWatcher job_watcher_;
   infra::DatabasePool database_;
   infra::PasswordHasher hasher_;
   infra::JwtSigner signer_;
@@ -389,13 +486,20 @@ int run_mailer(const std::vector<std::string>& arguments, const char* const* env
 
 int run_inference(const std::vector<std::string>& arguments, const char* const* environment) {
   int exit_code = 0;
-  auto settings = parse_settings(infra::inference_schema(), "inference",
-                                 "Run models on submitted recordings. Not built yet: this role "
-                                 "arrives with the inference issue.",
-                                 arguments, environment, exit_code);
+  auto settings = parse_settings(
+      infra::inference_schema(), "inference",
+      "Run the algorithm pinned in each submitted job on the recording's content, append the "
+      "outcome as events, and call the webhooks of finished jobs. Workers in one group share "
+      "the partitions.",
+      arguments, environment, exit_code);
   if (!settings) return exit_code;
-  std::cerr << "tidemark inference: the inference worker is not built yet\n";
-  return 1;
+  return guarded("inference", [&] {
+    InferenceRole inference(*settings, database_url(*settings), bootstrap_servers(*settings),
+                            false);
+    wait_for_stop_signal();
+    inference.stop();
+    return 0;
+  });
 }
 
 int run_broker(const std::vector<std::string>& arguments, const char* const* environment) {
@@ -460,6 +564,8 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
     apply_migrations(url);
     auto projector = ProjectorRole::read_models(*settings, url, bootstrap, true);
     auto mailer = ProjectorRole::mailer(*settings, url, bootstrap, true);
+    register_builtin_algorithms(*settings, url, bootstrap);
+    InferenceRole inference(*settings, url, bootstrap, true);
     ApiRole api(*settings, url, bootstrap, true);
     std::uint16_t port = api.start();
     std::cout << "Tidemark is running: http://" << settings->http_host << ":" << port << "/\n"
@@ -468,6 +574,7 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
               << "Press Ctrl-C to stop." << std::endl;
     wait_for_stop_signal();
     api.stop();
+    inference.stop();
     projector->stop();
     mailer->stop();
     if (broker) fs::remove(fs::path(settings->data_dir) / kBrokerAddressFile);

@@ -85,6 +85,16 @@ std::optional<double> JsonFieldReader::number(std::string_view name, bool requir
   return value->GetDouble();
 }
 
+std::optional<bool> JsonFieldReader::boolean(std::string_view name, bool required) {
+  const rapidjson::Value* value = find(name, required);
+  if (!value) return std::nullopt;
+  if (!value->IsBool()) {
+    fail("field '" + qualified(name) + "' must be true or false");
+    return std::nullopt;
+  }
+  return value->GetBool();
+}
+
 const rapidjson::Value* JsonFieldReader::object(std::string_view name, bool required) {
   const rapidjson::Value* value = find(name, required);
   if (value && !value->IsObject()) {

@@ -52,6 +52,8 @@ class JsonFieldReader {
 
   /// A JSON number.
   std::optional<double> number(std::string_view name, bool required);
+  /// A JSON true or false.
+  std::optional<bool> boolean(std::string_view name, bool required);
   /// A nested object, to read with a reader of its own; then `adopt` that reader's verdict.
   const rapidjson::Value* object(std::string_view name, bool required);
   void adopt(const JsonFieldReader& nested);

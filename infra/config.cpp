@@ -200,15 +200,43 @@ void add_broker(SettingsSchema& schema) {
                  "partitions of each topic the embedded broker creates");
 }
 
+void add_allow_internal_urls(SettingsSchema& schema) {
+  schema.choice("allow_internal_urls", &Settings::allow_internal_urls, "false", {"false", "true"},
+                "accept links and callback URLs that name or resolve to loopback and private "
+                "addresses (tests, closed networks); never on a public deployment");
+}
+
 void add_outbound_urls(SettingsSchema& schema) {
   schema.text("link_schemes", &Settings::link_schemes, "https,http,gs,s3",
               "comma-separated URL schemes accepted in recording links");
   schema.text("link_hosts", &Settings::link_hosts, "",
               "comma-separated hosts accepted in recording links (`*.example.com` for "
               "subdomains); empty accepts any host that is not internal");
-  schema.choice("allow_internal_urls", &Settings::allow_internal_urls, "false", {"false", "true"},
-                "accept links and callback URLs that name or resolve to loopback and private "
-                "addresses (tests, closed networks); never on a public deployment");
+  add_allow_internal_urls(schema);
+}
+
+void add_inference(SettingsSchema& schema) {
+  schema.text("inference_group", &Settings::inference_group, "tidemark-inference",
+              "consumer group the inference workers share");
+  schema.text("models_dir", &Settings::models_dir, "",
+              "folder of the `onnx:` models; empty means the `models` folder the build made "
+              "beside the executable's folder");
+  schema.integer("job_attempts", &Settings::job_attempts, 3, 1, 20,
+                 "attempts per job before it fails for good and goes to the dead-letter topic");
+  schema.integer("job_backoff_ms", &Settings::job_backoff_ms, 200, 0, 600000,
+                 "wait after a failed attempt, doubled after each one");
+  schema.integer("job_time_limit_ms", &Settings::job_time_limit_ms, 30000, 10, 3600000,
+                 "longest a model may run on one attempt");
+  schema.integer("max_job_input_bytes", &Settings::max_job_input_bytes, 64 << 20, 1, 1LL << 32,
+                 "largest recording a worker runs a model on");
+  schema.text("webhook_signing_key", &Settings::webhook_signing_key, "",
+              "key (base64url) that signs webhook calls (HMAC-SHA256); empty means "
+              "DATA_DIR/webhook.key, which `tidemark dev` creates",
+              true);
+  schema.integer("webhook_attempts", &Settings::webhook_attempts, 6, 1, 50,
+                 "attempts per webhook call before it is abandoned");
+  schema.integer("webhook_backoff_ms", &Settings::webhook_backoff_ms, 1000, 10, 3600000,
+                 "wait after a failed webhook call, doubled after each one");
 }
 
 void add_api(SettingsSchema& schema) {
@@ -350,6 +378,9 @@ SettingsSchema inference_schema() {
   add_common(schema);
   add_database(schema);
   add_kafka(schema);
+  add_dead_letter(schema);
+  add_inference(schema);
+  add_allow_internal_urls(schema);
   return schema;
 }
 
@@ -395,6 +426,7 @@ SettingsSchema dev_schema() {
   add_master_key(schema);
   add_accounts(schema);
   add_mailer(schema);
+  add_inference(schema);
   return schema;
 }
 

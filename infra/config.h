@@ -62,6 +62,16 @@ struct Settings {
   std::int64_t login_failures_per_account = 0;
   std::int64_t login_attempts_per_address = 0;
   std::int64_t registrations_per_address = 0;
+  // Inference.
+  std::string inference_group;
+  std::string models_dir;
+  std::int64_t job_attempts = 0;
+  std::int64_t job_backoff_ms = 0;
+  std::int64_t job_time_limit_ms = 0;
+  std::int64_t max_job_input_bytes = 0;
+  std::string webhook_signing_key;
+  std::int64_t webhook_attempts = 0;
+  std::int64_t webhook_backoff_ms = 0;
   std::string mail_outbox;
   std::string mailer_group;
   std::string smtp_url;

@@ -33,4 +33,20 @@ domain::Uuid uuid_from_name(std::string_view scope, std::string_view name) {
   return domain::Uuid::from_bytes(bytes, 8);
 }
 
+domain::EventEnvelope new_event(std::string_view source, std::string_view type, std::string key,
+                                std::string subject, std::string payload,
+                                std::string correlation_id, std::string actor) {
+  domain::EventEnvelope envelope;
+  envelope.id = random_uuid().to_string();
+  envelope.type = type;
+  envelope.source = source;
+  envelope.subject = std::move(subject);
+  envelope.time = domain::now_utc();
+  envelope.correlation_id = std::move(correlation_id);
+  envelope.actor = std::move(actor);
+  envelope.key = std::move(key);
+  envelope.payload = std::move(payload);
+  return envelope;
+}
+
 }  // namespace tidemark::infra

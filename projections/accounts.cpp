@@ -130,6 +130,7 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
                                 "(SELECT 1 FROM recordings r WHERE r.content_sha256 = "
                                 "content_blobs.sha256 AND r.owner_id <> $1::uuid)",
                                 "DELETE FROM recordings WHERE owner_id = $1::uuid",
+                                "DELETE FROM jobs WHERE owner_id = $1::uuid",
                                 "DELETE FROM identity_claims WHERE kind = 'app_user' AND value "
                                 "IN (SELECT lower(user_id) FROM app_users "
                                 "WHERE owner_id = $1::uuid)",

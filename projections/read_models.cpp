@@ -7,6 +7,7 @@
 #include "projections/accounts.h"
 #include "projections/algorithms.h"
 #include "projections/app_users.h"
+#include "projections/jobs.h"
 #include "projections/recordings.h"
 
 namespace tidemark::projections {
@@ -78,6 +79,7 @@ void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& 
   if (apply_algorithm_event(transaction, envelope)) return;
   if (apply_recording_event(transaction, envelope)) return;
   if (apply_app_user_event(transaction, envelope, keyring)) return;
+  if (apply_job_event(transaction, envelope)) return;
   throw PoisonRecord("unknown event type '" + envelope.type + "'");
 }
 

@@ -66,6 +66,8 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
     transaction.exec_params(
         "DELETE FROM identity_claims WHERE kind = 'recording' AND value = lower($1)",
         *recording_id);
+    // Results are derived from the content: they go with it.
+    transaction.exec_params("DELETE FROM jobs WHERE recording_id = $1", *recording_id);
     return true;
   }
   return false;

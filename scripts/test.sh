@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 BUILD_TESTING=ON ./scripts/build.sh
+./scripts/fetch-test-images.sh build/test-images
 cd build
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

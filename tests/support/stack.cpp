@@ -103,7 +103,8 @@ TestStack::TestStack() : TestStack(Options{}) {}
 TestStack::TestStack(Options options)
     : options_(std::move(options)),
       master_key_(infra::generate_secret()),
-      token_signing_key_(infra::generate_secret()) {
+      token_signing_key_(infra::generate_secret()),
+      webhook_signing_key_(infra::generate_secret()) {
   char pattern[] = "/tmp/tidemark-test-XXXXXX";
   if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
   folder_ = pattern;
@@ -123,6 +124,7 @@ TestStack::TestStack(Options options)
 }
 
 TestStack::~TestStack() {
+  inference_.clear();
   mailer_.reset();
   api_.reset();
   projector_.reset();
@@ -230,8 +232,8 @@ std::string string_field(const HttpReply& reply, const std::string& name) {
 }  // namespace
 
 std::string sign_in(HttpClient& client, const std::string& username) {
-  auto registered = client.post("/auth/register", R"({"username":")" + username +
-                                                      R"(","password":"test password"})");
+  auto registered = client.post("/auth/register",
+                                R"({"username":")" + username + R"(","password":"test password"})");
   if (registered.status != 201) {
     throw std::runtime_error("cannot register " + username + ": " + registered.body);
   }
@@ -246,21 +248,42 @@ void sign_in_admin(const TestStack& stack, HttpClient& client, const std::string
        "--database-url", stack.database_url(), "--kafka-bootstrap-servers",
        stack.bootstrap_servers(), "--master-key", stack.master_key()});
   if (code != 0) throw std::runtime_error("tidemark create-admin failed: " + output);
-  auto login = client.post("/auth/login", R"({"username":")" + username +
-                                              R"(","password":"admin password"})");
+  auto login = client.post("/auth/login",
+                           R"({"username":")" + username + R"(","password":"admin password"})");
   client.set_default_header("Authorization", "Bearer " + string_field(login, "access_token"));
 }
 
 void grant_role(HttpClient& admin, HttpClient& user, const std::string& role) {
   std::string user_id = string_field(user.get("/me"), "user_id");
-  auto granted = admin.request("PUT", "/admin/users/" + user_id + "/role",
-                               R"({"role":")" + role + R"("})");
+  auto granted =
+      admin.request("PUT", "/admin/users/" + user_id + "/role", R"({"role":")" + role + R"("})");
   if (granted.status != 200) throw std::runtime_error("cannot grant " + role + ": " + granted.body);
 }
 
-std::string TestStack::dump_log() const {
-  auto [code, output] = run_command({"kcat", "-C", "-b", bootstrap_, "-t", "tidemark.events", "-o",
-                                     "beginning", "-e", "-q", "-f", "%k|%h|%s\n"},
+ChildProcess& TestStack::start_inference(const std::vector<std::string>& flags) {
+  std::vector<std::string> argv{TIDEMARK_BINARY,
+                                "inference",
+                                "--database-url",
+                                database_url_,
+                                "--kafka-bootstrap-servers",
+                                bootstrap_,
+                                "--data-dir",
+                                folder_.string(),
+                                "--webhook-signing-key",
+                                webhook_signing_key_};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  inference_.push_back(std::make_unique<ChildProcess>(
+      argv, folder_ / ("inference-" + std::to_string(inference_.size()) + ".log")));
+  return *inference_.back();
+}
+
+std::string TestStack::webhook_key() const {
+  return infra::decode_secret(webhook_signing_key_, "webhook key");
+}
+
+std::string TestStack::dump_topic(const std::string& topic) const {
+  auto [code, output] = run_command({"kcat", "-C", "-b", bootstrap_, "-t", topic, "-o", "beginning",
+                                     "-e", "-q", "-f", "%k|%h|%s\n"},
                                     30s);
   if (code != 0) throw std::runtime_error("kcat failed: " + output);
   return output;

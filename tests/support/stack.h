@@ -77,7 +77,9 @@ class TestStack {
   const std::string& master_key() const { return master_key_; }
   const std::string& token_signing_key() const { return token_signing_key_; }
   /// Every record of the events topic as kcat prints it: key, headers and value per line.
-  std::string dump_log() const;
+  std::string dump_log() const { return dump_topic("tidemark.events"); }
+  /// The same for any topic (the dead-letter topic, `tidemark.events.dlq`).
+  std::string dump_topic(const std::string& topic) const;
 
   std::unique_ptr<pqxx::connection> connect() const;
   /// Runs `tidemark ARGS` against this stack's database and broker (flags appended).
@@ -94,6 +96,11 @@ class TestStack {
   std::vector<std::string> wait_for_mail(std::size_t count,
                                          std::chrono::milliseconds timeout) const;
   ChildProcess& api() { return *api_; }
+  /// Starts one more `tidemark inference` worker (they share a consumer group).
+  ChildProcess& start_inference(const std::vector<std::string>& flags = {});
+  std::vector<std::unique_ptr<ChildProcess>>& inference_workers() { return inference_; }
+  /// The raw webhook signing key the workers use.
+  std::string webhook_key() const;
 
   /// Waits (bounded) until the projection has applied everything in the topic.
   bool wait_until_projected(std::chrono::milliseconds timeout);
@@ -108,10 +115,12 @@ class TestStack {
   std::unique_ptr<ChildProcess> projector_;
   std::unique_ptr<ChildProcess> api_;
   std::unique_ptr<ChildProcess> mailer_;
+  std::vector<std::unique_ptr<ChildProcess>> inference_;
   std::uint16_t api_port_ = 0;
   int projector_starts_ = 0;
   std::string master_key_;  ///< base64url, as an operator would configure it
   std::string token_signing_key_;
+  std::string webhook_signing_key_;  ///< base64url
 };
 
 }  // namespace tidemark::testing

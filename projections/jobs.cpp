@@ -1,0 +1,139 @@
+#include "projections/jobs.h"
+
+#include <pqxx/pqxx>
+
+#include "domain/job.h"
+#include "projections/read_models.h"
+
+namespace tidemark::projections {
+namespace {
+
+/// Announces a change of `job_id` to everyone waiting on it, its recording or its owner.
+void announce(pqxx::dbtransaction& transaction, const std::string& job_id) {
+  transaction.exec_params(
+      "SELECT pg_notify($1, job_id::text || ' ' || recording_id || ' ' || owner_id::text) "
+      "FROM jobs WHERE job_id = $2::uuid",
+      kJobsChannel, job_id);
+}
+
+void apply_submitted(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope) {
+  auto job = domain::decode_job_submitted(envelope.payload);
+  if (!job) throw PoisonRecord(job.error().message);
+  // Only while the recording exists: a deleted one's jobs are not rebuilt.
+  auto inserted = transaction.exec_params(
+      "INSERT INTO jobs (job_id, recording_id, owner_id, algo_id, version, location, "
+      "recording_type, status, callback_url, submitted_at, update_seq) "
+      "SELECT $1::uuid, $2, $3::uuid, $4, $5, $6, $7, 'queued', $8, $9::timestamptz, "
+      "nextval('job_update_seq') WHERE EXISTS (SELECT 1 FROM recordings WHERE recording_id = $2) "
+      "ON CONFLICT (job_id) DO NOTHING",
+      job->job_id, job->recording_id, job->owner_id, job->algo_id, job->version, job->location,
+      job->recording_type, job->callback_url, domain::format_timestamp(envelope.time));
+  if (inserted.affected_rows() > 0) announce(transaction, job->job_id);
+}
+
+void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope) {
+  auto outcome = domain::decode_job_outcome(envelope.payload);
+  if (!outcome) throw PoisonRecord(outcome.error().message);
+  std::string time = domain::format_timestamp(envelope.time);
+  pqxx::result changed;
+  if (envelope.type == domain::kJobStartedV1) {
+    changed = transaction.exec_params(
+        "UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
+        "started_at = COALESCE(started_at, $3::timestamptz), "
+        "update_seq = nextval('job_update_seq') "
+        "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
+        outcome->job_id, outcome->attempt, time);
+  } else if (envelope.type == domain::kJobSucceededV1) {
+    if (!outcome->output) throw PoisonRecord("job succeeded without an output");
+    changed = transaction.exec_params(
+        "UPDATE jobs SET status = 'succeeded', attempts = GREATEST(attempts, $2), "
+        "result = $3::jsonb, failure = NULL, runtime_ms = $4, finished_at = $5::timestamptz, "
+        "update_seq = nextval('job_update_seq') "
+        "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
+        outcome->job_id, outcome->attempt, *outcome->output, outcome->runtime_ms, time);
+  } else {
+    changed = transaction.exec_params(
+        "UPDATE jobs SET status = CASE WHEN $4 THEN 'failed' ELSE 'running' END, "
+        "attempts = GREATEST(attempts, $2), failure = $3, "
+        "finished_at = CASE WHEN $4 THEN $5::timestamptz END, "
+        "update_seq = nextval('job_update_seq') "
+        "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
+        outcome->job_id, outcome->attempt, outcome->reason, outcome->final, time);
+  }
+  if (changed.empty()) return;  // finished already, or gone with its recording
+  bool finished = envelope.type == domain::kJobSucceededV1 ||
+                  (envelope.type == domain::kJobFailedV1 && outcome->final);
+  if (finished) {
+    auto queued = transaction.exec_params(
+        "INSERT INTO webhook_deliveries (job_id, url) SELECT job_id, callback_url FROM jobs "
+        "WHERE job_id = $1::uuid AND callback_url IS NOT NULL ON CONFLICT (job_id) DO NOTHING",
+        outcome->job_id);
+    if (queued.affected_rows() > 0) {
+      transaction.exec_params("SELECT pg_notify($1, $2)", kWebhooksChannel, outcome->job_id);
+    }
+  }
+  announce(transaction, outcome->job_id);
+}
+
+void write_nullable_text(domain::JsonWriter& writer, const char* name, const pqxx::field& field) {
+  writer.Key(name);
+  if (field.is_null()) {
+    writer.Null();
+  } else {
+    domain::write_string(writer, field.c_str());
+  }
+}
+
+}  // namespace
+
+bool apply_job_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope) {
+  if (envelope.type == domain::kJobSubmittedV1) {
+    apply_submitted(transaction, envelope);
+    return true;
+  }
+  if (envelope.type == domain::kJobStartedV1 || envelope.type == domain::kJobSucceededV1 ||
+      envelope.type == domain::kJobFailedV1) {
+    apply_outcome(transaction, envelope);
+    return true;
+  }
+  return false;
+}
+
+void write_job(domain::JsonWriter& writer, const pqxx::row& row, int first) {
+  writer.StartObject();
+  for (auto [name, index] :
+       {std::pair{"job_id", 0}, std::pair{"recording_id", 1}, std::pair{"algo_id", 2},
+        std::pair{"version", 3}, std::pair{"recording_type", 4}, std::pair{"status", 5}}) {
+    writer.Key(name);
+    domain::write_string(writer, row[first + index].c_str());
+  }
+  writer.Key("attempts");
+  writer.Int64(row[first + 6].as<std::int64_t>());
+  writer.Key("result");
+  if (row[first + 7].is_null()) {
+    writer.Null();
+  } else {
+    std::string_view result = row[first + 7].c_str();
+    writer.RawValue(result.data(), result.size(), rapidjson::kObjectType);
+  }
+  write_nullable_text(writer, "failure", row[first + 8]);
+  writer.Key("runtime_ms");
+  if (row[first + 9].is_null()) {
+    writer.Null();
+  } else {
+    writer.Double(row[first + 9].as<double>());
+  }
+  write_nullable_text(writer, "submitted_at", row[first + 10]);
+  write_nullable_text(writer, "started_at", row[first + 11]);
+  write_nullable_text(writer, "finished_at", row[first + 12]);
+  writer.EndObject();
+}
+
+std::string job_json(const pqxx::row& row) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  write_job(writer, row);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace tidemark::projections

@@ -1,0 +1,186 @@
+#include "workers/inference.h"
+
+#include <future>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "infra/ids.h"
+#include "infra/log.h"
+#include "projections/read_models.h"
+#include "workers/projector.h"
+
+namespace tidemark::workers {
+namespace {
+
+constexpr std::string_view kSource = "/tidemark/inference";
+
+/// Runs `runner` on its own thread and waits at most `limit`. A model cannot be interrupted, so
+/// on timeout the thread is left to finish on its own, holding the runner and the content; the
+/// caller must not use that runner again.
+std::optional<domain::Result<std::string>> run_with_limit(
+    std::shared_ptr<Runner> runner, std::shared_ptr<const std::string> content,
+    RecordingInput input, std::chrono::milliseconds limit) {
+  auto task = std::make_shared<std::packaged_task<domain::Result<std::string>()>>(
+      [runner, content, input]() mutable {
+        input.content = *content;
+        return runner->run(input);
+      });
+  auto result = task->get_future();
+  std::thread([task] { (*task)(); }).detach();
+  if (result.wait_for(limit) != std::future_status::ready) return std::nullopt;
+  return result.get();
+}
+
+}  // namespace
+
+InferenceWorker::InferenceWorker(Options options) : options_(std::move(options)) {
+  producer_ = std::make_unique<infra::EventProducer>(
+      infra::EventProducer::Options{options_.bootstrap_servers, "tidemark-inference", 30000});
+}
+
+InferenceWorker::~InferenceWorker() = default;
+
+void InferenceWorker::run(const std::atomic<bool>& stop) {
+  Projector projector(Projector::Options{
+      options_.database_url, options_.bootstrap_servers, options_.topic,
+      "",  // records nobody can read are the read models' to dead-letter
+      options_.group_id, options_.batch_size, "inference",
+      [this](pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+             domain::Position) { handle(transaction, envelope); }});
+  projector.run(stop);
+  producer_->flush(std::chrono::milliseconds(5000));
+}
+
+void InferenceWorker::handle(pqxx::dbtransaction& transaction,
+                             const domain::EventEnvelope& envelope) {
+  if (envelope.type != domain::kJobSubmittedV1) return;
+  auto job = domain::decode_job_submitted(envelope.payload);
+  if (!job) throw projections::PoisonRecord(job.error().message);
+  // A redelivery after a crash: nothing to do if the outcome is already projected.
+  auto status =
+      transaction.exec_params("SELECT status FROM jobs WHERE job_id = $1::uuid", job->job_id);
+  if (!status.empty() && (std::string_view(status[0][0].c_str()) == "succeeded" ||
+                          std::string_view(status[0][0].c_str()) == "failed")) {
+    return;
+  }
+  auto fail_at_once = [&](const std::string& reason) {
+    append(domain::kJobFailedV1,
+           {job->job_id, job->recording_id, 1, "", std::nullopt, 0, reason, true},
+           envelope.correlation_id, true);
+    dead_letter(*job, reason);
+  };
+  if (job->content_size > options_.max_input_bytes) {
+    fail_at_once("the recording has " + std::to_string(job->content_size) +
+                 " bytes; this worker takes at most " + std::to_string(options_.max_input_bytes));
+    return;
+  }
+  auto rows = transaction.exec_params("SELECT content FROM content_blobs WHERE sha256 = $1",
+                                      job->content_sha256);
+  if (rows.empty()) {
+    fail_at_once("the recording's content is gone (the recording was deleted)");
+    return;
+  }
+  pqxx::binarystring content(rows[0][0]);
+  run_job(*job, content.str(), envelope.correlation_id);
+}
+
+void InferenceWorker::run_job(const domain::JobSubmitted& job, const std::string& content,
+                              const std::string& correlation_id) {
+  auto shared_content = std::make_shared<const std::string>(content);
+  for (int number = 1; number <= options_.max_attempts; ++number) {
+    append(domain::kJobStartedV1,
+           {job.job_id, job.recording_id, number, options_.worker_name, std::nullopt, 0, "", false},
+           correlation_id, false);
+    double runtime_ms = 0;
+    auto output = attempt(job, content, runtime_ms);
+    if (output) {
+      append(domain::kJobSucceededV1,
+             {job.job_id, job.recording_id, number, "", *output, runtime_ms, "", false},
+             correlation_id, true);
+      infra::log_info("job succeeded", {{"job_id", job.job_id},
+                                        {"location", job.location},
+                                        {"attempt", std::to_string(number)},
+                                        {"runtime_ms", std::to_string(runtime_ms)}});
+      return;
+    }
+    // Bad input fails the same way every time; anything else may be transient.
+    bool final =
+        number == options_.max_attempts || output.error().kind == domain::ErrorKind::invalid;
+    append(
+        domain::kJobFailedV1,
+        {job.job_id, job.recording_id, number, "", std::nullopt, 0, output.error().message, final},
+        correlation_id, true);
+    infra::log_warning("job attempt failed", {{"job_id", job.job_id},
+                                              {"location", job.location},
+                                              {"attempt", std::to_string(number)},
+                                              {"reason", output.error().message}});
+    if (final) {
+      dead_letter(job, output.error().message);
+      return;
+    }
+    std::this_thread::sleep_for(options_.first_backoff * (1 << (number - 1)));
+  }
+}
+
+domain::Result<std::string> InferenceWorker::attempt(const domain::JobSubmitted& job,
+                                                     const std::string& content,
+                                                     double& runtime_ms) {
+  auto cached = runners_.find(job.location);
+  if (cached == runners_.end()) {
+    auto loaded = load_runner(job.location, options_.runners);
+    if (!loaded) return loaded.error();
+    cached =
+        runners_.emplace(job.location, std::shared_ptr<Runner>(std::move(loaded).value())).first;
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto output =
+      run_with_limit(cached->second, std::make_shared<const std::string>(content),
+                     RecordingInput{job.recording_type, job.content_type, {}}, options_.time_limit);
+  runtime_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (!output) {
+    runners_.erase(cached);  // still busy on the abandoned run: load a fresh one next time
+    return domain::Error{domain::ErrorKind::unavailable,
+                         "the model ran longer than the time limit of " +
+                             std::to_string(options_.time_limit.count()) + " ms"};
+  }
+  if (*output && output->value().size() > domain::kMaxJobOutputBytes) {
+    return domain::invalid("the model's output has " + std::to_string(output->value().size()) +
+                           " bytes; at most " + std::to_string(domain::kMaxJobOutputBytes) +
+                           " are kept");
+  }
+  return std::move(*output);
+}
+
+void InferenceWorker::append(std::string_view type, const domain::JobOutcome& outcome,
+                             const std::string& correlation_id, bool wait) {
+  auto envelope =
+      infra::new_event(kSource, type, outcome.recording_id, "jobs/" + outcome.job_id,
+                       domain::encode_job_outcome(outcome), correlation_id, options_.worker_name);
+  if (!wait) {
+    // Ordered before the outcome by the idempotent producer; waited for with it.
+    producer_->append(options_.topic, envelope, [](const auto&) {});
+    return;
+  }
+  auto delivered = producer_->append_and_wait(options_.topic, envelope.key, envelope.payload,
+                                              envelope.headers());
+  if (!delivered) {
+    // Not recorded: fail the batch so the job runs again once the broker is back.
+    throw std::runtime_error("cannot append " + std::string(type) + ": " +
+                             delivered.error().message);
+  }
+}
+
+void InferenceWorker::dead_letter(const domain::JobSubmitted& job, const std::string& reason) {
+  if (options_.dead_letter_topic.empty()) return;
+  domain::Headers headers{{std::string(domain::header::kDeadLetterReason), reason},
+                          {"tidemark_job_id", job.job_id}};
+  auto delivered = producer_->append_and_wait(options_.dead_letter_topic, job.recording_id,
+                                              domain::encode_job_submitted(job), headers);
+  if (!delivered) {
+    throw std::runtime_error("cannot write to " + options_.dead_letter_topic + ": " +
+                             delivered.error().message);
+  }
+}
+
+}  // namespace tidemark::workers
