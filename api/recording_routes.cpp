@@ -8,6 +8,7 @@
 #include "api/jobs.h"
 #include "api/routes.h"
 #include "domain/json.h"
+#include "domain/multipart.h"
 #include "domain/recording.h"
 #include "infra/address_resolution.h"
 #include "infra/cipher.h"
@@ -84,14 +85,72 @@ HttpResponse recording_response(int status, const pqxx::row& row) {
 /// The body of a create or update, with a link the configured policy accepts and that does not
 /// resolve to an internal address.
 domain::Result<domain::Recording> read_recording_body(const ApiContext& context,
-                                                      const HttpRequest& request,
-                                                      const std::optional<std::string>& path_id) {
-  auto recording = domain::parse_recording_request(request.body, path_id, context.link_policy);
-  if (!recording) return recording;
+                                                      std::string_view body,
+                                                      const std::optional<std::string>& path_id,
+                                                      bool link_required = true) {
+  auto recording =
+      domain::parse_recording_request(body, path_id, context.link_policy, link_required);
+  if (!recording || recording->recording_link.empty()) return recording;
   auto link =
       infra::check_outbound_url(recording->recording_link, "recording_link", context.link_policy);
   if (!link) return link.error();
   return recording;
+}
+
+/// `POST /recordings` as JSON (the metadata alone) or as multipart/form-data: a `metadata` part
+/// with the same JSON and a `content` part with the recording's bytes and media type.
+struct Upload {
+  struct Content {
+    std::string_view bytes;
+    ContentRef reference;
+  };
+  std::string_view metadata;
+  std::optional<Content> content;
+};
+
+domain::Result<Upload> read_multipart_upload(const HttpRequest& request) {
+  std::string content_type = request.header("content-type");
+  if (!content_type.starts_with("multipart/") && !content_type.starts_with("Multipart/")) {
+    return Upload{request.body, std::nullopt};
+  }
+  auto boundary = domain::multipart_boundary(content_type);
+  if (!boundary) return boundary.error();
+  auto parts = domain::parse_multipart(request.body, *boundary);
+  if (!parts) return parts.error();
+  Upload upload;
+  bool has_metadata = false;
+  for (const auto& part : *parts) {
+    if (part.name == "metadata") {
+      upload.metadata = part.body;
+      has_metadata = true;
+    } else if (part.name == "content") {
+      if (!domain::is_media_type(part.content_type) || part.body.empty()) {
+        return domain::invalid(
+            "multipart part 'content' must hold the recording's bytes with its media type as "
+            "Content-Type, such as audio/wav");
+      }
+      upload.content = Upload::Content{part.body,
+                                       {infra::sha256_hex(part.body), part.content_type,
+                                        static_cast<std::int64_t>(part.body.size())}};
+    } else {
+      return domain::invalid("multipart part '" + part.name +
+                             "' is not known; send 'metadata' (JSON) and 'content'");
+    }
+  }
+  if (!has_metadata || !upload.content) {
+    return domain::invalid(
+        "a multipart upload needs a 'metadata' part (the recording's JSON) and a 'content' part "
+        "(its bytes)");
+  }
+  return upload;
+}
+
+std::optional<std::string> query_parameter(const HttpRequest& request, std::string_view name) {
+  std::optional<std::string> value;
+  for (const auto& [key, text] : request.query) {
+    if (key == name) value = text;
+  }
+  return value;
 }
 
 /// The recording as `owner` may see it (nullopt: anyone's).
@@ -112,20 +171,49 @@ void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
     respond(analysts_change_nothing("recordings"));
     return;
   }
-  auto recording = read_recording_body(*context, request, std::nullopt);
-  if (!recording) {
-    respond(error_response(recording.error()));
+  auto upload = read_multipart_upload(request);
+  if (!upload) {
+    respond(error_response(upload.error()));
     return;
+  }
+  auto parsed = read_recording_body(*context, upload->metadata, std::nullopt, !upload->content);
+  if (!parsed) {
+    respond(error_response(parsed.error()));
+    return;
+  }
+  auto recording = std::make_optional(std::move(parsed).value());
+  std::string id = recording->recording_id;
+  std::optional<domain::JobSubmitted> job;
+  if (upload->content) {
+    if (recording->recording_link.empty())
+      recording->recording_link = "/recordings/" + id + "/content";
+    auto routed = route_job(*context, connection, id, recording->recording_type,
+                            caller.user_id.to_string(), upload->content->reference, std::nullopt,
+                            query_parameter(request, "callback_url"));
+    if (!routed && routed.error().kind != domain::ErrorKind::conflict) {
+      respond(error_response(routed.error()));
+      return;
+    }
+    if (routed) job = *routed;
   }
   if (!claim_client_id(connection, "recording", recording->recording_id)) {
     respond(error_response(409, "recording_id '" + recording->recording_id + "' is taken"));
     return;
   }
-  std::string id = recording->recording_id;
-  auto event = make_envelope(request, domain::kRecordingCreatedV1, id, "recordings/" + id,
-                             domain::encode_recording({*recording, caller.user_id, std::nullopt}),
-                             caller.user_id.to_string());
-  append_create(context, request, {event}, "recording", id, "/recordings/" + id, respond,
+  std::vector<domain::EventEnvelope> events{
+      make_envelope(request, domain::kRecordingCreatedV1, id, "recordings/" + id,
+                    domain::encode_recording({*recording, caller.user_id, std::nullopt}),
+                    caller.user_id.to_string())};
+  if (upload->content) {
+    const ContentRef& content = upload->content->reference;
+    store_content(connection, content.sha256, std::string(upload->content->bytes));
+    events.push_back(make_envelope(
+        request, domain::kRecordingContentAttachedV1, id, "recordings/" + id,
+        domain::encode_content_attached({id, content.sha256, content.size, content.content_type}),
+        caller.user_id.to_string()));
+    if (job) events.push_back(job_submitted_event(request, *job, caller));
+  }
+  append_create(context, request, std::move(events), "recording", id, "/recordings/" + id, respond,
                 [id](pqxx::connection& connection) -> std::optional<HttpResponse> {
                   auto row = find_recording(connection, id, std::nullopt);
                   if (!row) return std::nullopt;
@@ -143,7 +231,7 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
   }
   std::optional<domain::Recording> updated;
   if (!remove) {
-    auto parsed = read_recording_body(*context, request, id);
+    auto parsed = read_recording_body(*context, request.body, id);
     if (!parsed) {
       respond(error_response(parsed.error()));
       return;
@@ -237,10 +325,7 @@ void upload_content(std::shared_ptr<ApiContext> context, const HttpRequest& requ
       caller, [&](const auto& owner) { return find_recording(connection, id, owner); },
       "recordings", "Recording not found", respond);
   if (!current) return;
-  std::optional<std::string> callback_url;
-  for (const auto& [name, value] : request.query) {
-    if (name == "callback_url") callback_url = value;
-  }
+  auto callback_url = query_parameter(request, "callback_url");
   ContentRef content{infra::sha256_hex(request.body), content_type,
                      static_cast<std::int64_t>(request.body.size())};
   // New content is submitted to the algorithm routed for its type, when there is one.

@@ -9,7 +9,7 @@ namespace tidemark::domain {
 namespace {
 
 Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>& path_id,
-                      std::optional<Error>& problem) {
+                      std::optional<Error>& problem, bool link_required = true) {
   Recording recording;
   auto recording_id = fields.string("recording_id", !path_id, kMaxIdentifierBytes);
   if (path_id && recording_id && *recording_id != *path_id) {
@@ -17,7 +17,8 @@ Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>&
                       *path_id + "'");
   }
   recording.recording_id = path_id ? *path_id : recording_id.value_or("");
-  recording.recording_link = fields.string("recording_link", true, kMaxLinkBytes).value_or("");
+  recording.recording_link =
+      fields.string("recording_link", link_required, kMaxLinkBytes).value_or("");
   recording.recording_type =
       fields.string("recording_type", true, kMaxIdentifierBytes).value_or("");
   recording.user_id = fields.string("user_id", true, kMaxIdentifierBytes).value_or("");
@@ -29,14 +30,15 @@ Recording read_fields(JsonFieldReader& fields, const std::optional<std::string>&
 
 Result<Recording> parse_recording_request(std::string_view body,
                                           const std::optional<std::string>& path_id,
-                                          const UrlPolicy& link_policy) {
+                                          const UrlPolicy& link_policy, bool link_required) {
   auto document = parse_json_object(body, "request body");
   if (!document) return document.error();
   JsonFieldReader fields(*document);
   std::optional<Error> problem;
-  Recording recording = read_fields(fields, path_id, problem);
+  Recording recording = read_fields(fields, path_id, problem, link_required);
   if (auto error = fields.finish()) return *error;
   if (problem) return *problem;
+  if (recording.recording_link.empty()) return recording;  // not required, not given
   if (auto link = check_url(recording.recording_link, "recording_link", link_policy); !link) {
     return link.error();
   }

@@ -30,10 +30,12 @@ inline UrlPolicy default_link_policy() {
 
 /// Validates `POST /recordings` or `PUT /recordings/{recording_id}` (the same body); with
 /// `path_id`, a `recording_id` in the body must equal it, and may be left out. The link must
-/// pass `link_policy` (scheme, host, no internal address literal).
+/// pass `link_policy` (scheme, host, no internal address literal); it may be left out (empty)
+/// when not `link_required`: an upload carries the recording itself.
 Result<Recording> parse_recording_request(std::string_view body,
                                           const std::optional<std::string>& path_id,
-                                          const UrlPolicy& link_policy = default_link_policy());
+                                          const UrlPolicy& link_policy = default_link_policy(),
+                                          bool link_required = true);
 
 inline constexpr std::string_view kRecordingCreatedV1 = "tidemark.recording.created.v1";
 inline constexpr std::string_view kRecordingUpdatedV1 = "tidemark.recording.updated.v1";

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
@@ -209,6 +210,76 @@ TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
   ASSERT_EQ(owner.request("DELETE", "/user/delete").status, 200);
   EXPECT_EQ(sql.exec1("SELECT count(*) FROM content_blobs")[0].as<int>(), 0);
   EXPECT_EQ(sql.exec1("SELECT count(*) FROM recordings")[0].as<int>(), 0);
+}
+
+std::string multipart(const std::vector<std::pair<std::string, std::string>>& parts,
+                      const std::string& content_type = "audio/wav") {
+  std::string body;
+  for (const auto& [name, bytes] : parts) {
+    body += "--tidemark-test\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
+            (name == "content" ? "; filename=\"clip.wav\"\r\nContent-Type: " + content_type
+                               : std::string("\r\nContent-Type: application/json")) +
+            "\r\n\r\n" + bytes + "\r\n";
+  }
+  return body + "--tidemark-test--\r\n";
+}
+
+TEST(Recordings, MultipartCreateCarriesTheMetadataAndTheRecordingInOneRequest) {
+  TestStack stack(TestStack::Options{3, {"--max-upload-bytes", "65536"}, true});
+  HttpClient owner(stack.api_port());
+  sign_in(owner, "uploader");
+  const std::map<std::string, std::string> form{
+      {"Content-Type", "multipart/form-data; boundary=tidemark-test"}};
+  std::string bytes = "RIFF-and-some\r\n--tidemark-tes bytes";
+  bytes.push_back('\0');
+
+  // The link may be left out: the recording is its content.
+  auto created = owner.post(
+      "/recordings",
+      multipart({{"metadata", R"({"recording_id":"mp-1","recording_type":"audio","user_id":"u"})"},
+                 {"content", bytes}}),
+      form);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto recording = parse(created.body);
+  EXPECT_STREQ(recording["recording_link"].GetString(), "/recordings/mp-1/content");
+  EXPECT_EQ(recording["content"]["size"].GetInt64(), static_cast<std::int64_t>(bytes.size()));
+  EXPECT_STREQ(recording["content"]["content_type"].GetString(), "audio/wav");
+  auto downloaded = owner.get("/recordings/mp-1/content");
+  ASSERT_EQ(downloaded.status, 200);
+  EXPECT_EQ(downloaded.body, bytes);
+
+  // Every malformed upload is refused with a message, and nothing is written.
+  for (const auto& body :
+       {multipart({{"content", bytes}}),
+        multipart({{"metadata", R"({"recording_id":"mp-2","recording_type":"a","user_id":"u"})"}}),
+        multipart({{"metadata", "{not json"}, {"content", bytes}}),
+        multipart({{"metadata", R"({"recording_id":"mp-2","recording_type":"a","user_id":"u"})"},
+                   {"content", bytes},
+                   {"extra", "x"}}),
+        multipart({{"metadata", R"({"recording_id":"mp-2","recording_type":"a","user_id":"u"})"},
+                   {"content", bytes}},
+                  "not a type"),
+        std::string("--tidemark-test\r\nno headers at all")}) {
+    auto refused = owner.post("/recordings", body, form);
+    EXPECT_EQ(refused.status, 400) << body.substr(0, 120);
+    EXPECT_NE(refused.body.find("detail"), std::string::npos) << refused.body;
+  }
+  EXPECT_EQ(owner
+                .post("/recordings", multipart({{"content", bytes}}),
+                      {{"Content-Type", "multipart/form-data"}})
+                .status,
+            400);
+  auto too_big = owner.post(
+      "/recordings",
+      multipart({{"metadata", R"({"recording_id":"mp-3","recording_type":"a","user_id":"u"})"},
+                 {"content", std::string(70000, 'a')}}),
+      form);
+  EXPECT_EQ(too_big.status, 413);
+  EXPECT_EQ(owner.get("/recordings/mp-2").status, 404);
+  EXPECT_EQ(owner.get("/recordings/mp-3").status, 404);
+  auto sql = stack.connect();
+  pqxx::nontransaction read(*sql);
+  EXPECT_EQ(read.exec1("SELECT count(*) FROM content_blobs")[0].as<int>(), 1);
 }
 
 }  // namespace
