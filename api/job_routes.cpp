@@ -15,8 +15,6 @@
 namespace tidemark::api {
 namespace {
 
-/// Below the HTTP server's 35 s header timer (see http_server.cpp).
-constexpr std::chrono::seconds kMaxWait{30};
 constexpr std::chrono::seconds kDefaultStreamWait{25};
 constexpr std::chrono::seconds kDefaultPredictWait{30};
 constexpr int kStreamPageSize = 100;
@@ -172,7 +170,7 @@ void predict(std::shared_ptr<ApiContext> context, const HttpRequest& request, co
     respond(error_response(400, "query parameter 'user_id' must have 1 to 128 characters"));
     return;
   }
-  auto wait = domain::parse_wait(request.query, kMaxWait);
+  auto wait = domain::parse_wait(request.query, kMaxLongPoll);
   if (!wait) {
     respond(error_response(wait.error()));
     return;
@@ -363,7 +361,7 @@ void add_job_routes(Router& router, std::shared_ptr<ApiContext> context) {
           respond(error_response(404, "Job not found"));
           return;
         }
-        auto wait = domain::parse_wait(request.query, kMaxWait);
+        auto wait = domain::parse_wait(request.query, kMaxLongPoll);
         if (!wait) {
           respond(error_response(wait.error()));
           return;
@@ -380,7 +378,7 @@ void add_job_routes(Router& router, std::shared_ptr<ApiContext> context) {
           respond(error_response(after.error()));
           return;
         }
-        auto wait = domain::parse_wait(request.query, kMaxWait);
+        auto wait = domain::parse_wait(request.query, kMaxLongPoll);
         if (!wait) {
           respond(error_response(wait.error()));
           return;

@@ -36,6 +36,9 @@ void store_content(pqxx::connection& connection, const std::string& sha256,
 domain::EventEnvelope job_submitted_event(const HttpRequest& request,
                                           const domain::JobSubmitted& job, const Caller& caller);
 
+/// The longest `?wait=`: below the HTTP server's 35 s header timer (see http_server.cpp).
+inline constexpr std::chrono::seconds kMaxLongPoll{30};
+
 /// Answers a long-poll: `read` is asked now and after every change announced for `key` (a job,
 /// recording or owner id) until it gives a response, or with `final` true at `deadline`, when
 /// it must give one. Never blocks an HTTP thread.

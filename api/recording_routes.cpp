@@ -25,6 +25,9 @@ constexpr const char* kRecordingColumns =
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), owner_id::text, "
     "content_sha256, content_type, content_size";
 
+/// Where with_latest_job's columns start in a recording row.
+constexpr int kFirstJobColumn = 12;
+
 void write_recording(domain::JsonWriter& writer, const pqxx::row& row) {
   writer.StartObject();
   const char* names[] = {"recording_id", "recording_link", "recording_type", "user_id",
@@ -57,7 +60,6 @@ void write_recording(domain::JsonWriter& writer, const pqxx::row& row) {
     writer.EndObject();
   }
   // Single-recording answers carry the latest inference job (see with_latest_job).
-  constexpr int kFirstJobColumn = 12;
   if (row.size() >= kFirstJobColumn + projections::kJobColumnCount) {
     writer.Key("status");
     if (row[kFirstJobColumn].is_null()) {
@@ -394,12 +396,26 @@ void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
       });
   router.add(
       "GET", "/recordings/{recording_id}",
-      authenticated(context, [](const HttpRequest&, const PathParameters& parameters,
-                                pqxx::connection& connection, const Caller& caller,
-                                Respond& respond) {
-        auto row =
-            find_recording(connection, parameters.at("recording_id"), readable_owner(caller));
-        respond(row ? recording_response(200, *row) : error_response(404, "Recording not found"));
+      authenticated(context, [context](const HttpRequest& request, const PathParameters& parameters,
+                                       pqxx::connection&, const Caller& caller, Respond& respond) {
+        auto wait = domain::parse_wait(request.query, kMaxLongPoll);
+        if (!wait) {
+          respond(error_response(wait.error()));
+          return;
+        }
+        // `?wait=` answers once the latest job has finished (at once when there is none).
+        std::string id = parameters.at("recording_id");
+        long_poll(
+            context, request, std::move(respond), id, std::chrono::steady_clock::now() + *wait,
+            [id, owner = readable_owner(caller)](pqxx::connection& connection,
+                                                 bool final) -> std::optional<HttpResponse> {
+              auto row = find_recording(connection, id, owner);
+              if (!row) return error_response(404, "Recording not found");
+              std::string_view status =
+                  (*row)[kFirstJobColumn].is_null() ? "" : (*row)[kFirstJobColumn + 5].c_str();
+              if (!final && (status == "queued" || status == "running")) return std::nullopt;
+              return recording_response(200, *row);
+            });
       }));
   router.add(
       "PUT", "/recordings/{recording_id}/content",

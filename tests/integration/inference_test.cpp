@@ -214,15 +214,9 @@ TEST(Inference, ShippedModelsGiveTheKnownAnswers) {
   auto polled = phone.get("/recordings/tone");
   ASSERT_EQ(polled.status, 200);
   EXPECT_TRUE(parse(polled.body).HasMember("job")) << polled.body;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  rapidjson::Document recording;
-  while (std::chrono::steady_clock::now() < deadline) {
-    recording = parse(phone.get("/recordings/tone").body);
-    if (recording["status"].IsString() &&
-        std::string(recording["status"].GetString()) == "succeeded")
-      break;
-    std::this_thread::sleep_for(50ms);
-  }
+  auto waited = phone.get("/recordings/tone?wait=20");
+  ASSERT_EQ(waited.status, 200) << waited.body;
+  auto recording = parse(waited.body);
   ASSERT_STREQ(recording["status"].GetString(), "succeeded");
   EXPECT_NEAR(recording["job"]["result"]["rms"].GetDouble(), 0.5 / std::sqrt(2.0), 0.01);
   EXPECT_NEAR(recording["job"]["result"]["duration_seconds"].GetDouble(), 1.0, 1e-9);
