@@ -16,7 +16,7 @@ constexpr const char* kEntryColumns =
     "event_id::text, user_id, session_id, event_type, event_data::text, event_source, log_level, "
     "to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
     "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "log_partition, log_offset";
+    "log_partition, log_offset, revision";
 
 /// One event_log row (selected with kEntryColumns) as the API shows it.
 void write_entry(domain::JsonWriter& writer, const pqxx::row& row) {
@@ -54,6 +54,7 @@ HttpResponse entry_response(int status, const pqxx::row& row) {
   response.headers.emplace_back(
       "X-Tidemark-Position",
       domain::Position{row[9].as<std::int32_t>(), row[10].as<std::int64_t>()}.to_token());
+  response.headers.emplace_back("ETag", revision_etag(row[11].as<std::int64_t>()));
   return response;
 }
 
@@ -191,12 +192,22 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     respond(error_response(400, "event_id must be a UUID, got '" + event_id_text + "'"));
     return;
   }
+  auto expected = if_match_revision(request);
+  if (!expected) {
+    respond(error_response(expected.error()));
+    return;
+  }
   auto row = row_to_change(
       caller, [&](const auto& owner) { return find_entry(connection, event_id_text, owner); },
       "entries", "Event not found", respond);
   if (!row) return;
+  std::int64_t revision = (*row)[11].as<std::int64_t>();
+  if (*expected && **expected != revision) {
+    respond(error_response(412, "the entry changed since that ETag; read it again"));
+    return;
+  }
   // The original key keeps every event of the entry on one partition, in order.
-  std::string key = (*row)[11].c_str();
+  std::string key = (*row)[12].c_str();
   std::string payload;
   std::string_view type;
   if (redact) {
@@ -209,27 +220,33 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
       return;
     }
     type = domain::kLogEntryCorrectedV1;
+    corrected.value().expected_revision = revision;
     payload = domain::encode_log_entry_payload(corrected.value());
   }
   auto event = make_envelope(request, type, key, "event_log/" + event_id_text, std::move(payload),
                              caller.user_id.to_string());
-  append_events(*context, {event}, std::move(respond),
-                [context, request, event_id_text, redact](bool projected, Respond respond) {
-                  if (!projected) {
-                    respond(error_response(503, "the change is recorded but not yet visible"));
-                    return;
-                  }
-                  if (redact) {
-                    respond({204, "", "application/json", {}});
-                    return;
-                  }
-                  with_database(*context, request, std::move(respond),
-                                [event_id_text](pqxx::connection& connection) {
-                                  auto row = find_entry(connection, event_id_text, std::nullopt);
-                                  if (!row) return error_response(404, "Event not found");
-                                  return entry_response(200, *row);
-                                });
-                });
+  append_events(
+      *context, {event}, std::move(respond),
+      [context, request, event_id_text, redact, revision](bool projected, Respond respond) {
+        if (!projected) {
+          respond(error_response(503, "the change is recorded but not yet visible"));
+          return;
+        }
+        if (redact) {
+          respond({204, "", "application/json", {}});
+          return;
+        }
+        with_database(*context, request, std::move(respond),
+                      [event_id_text, revision](pqxx::connection& connection) {
+                        auto row = find_entry(connection, event_id_text, std::nullopt);
+                        if (!row) return error_response(404, "Event not found");
+                        // Another correction of the same revision won the race.
+                        if ((*row)[11].as<std::int64_t>() != revision + 1) {
+                          return error_response(412, "the entry changed meanwhile");
+                        }
+                        return entry_response(200, *row);
+                      });
+      });
 }
 
 HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQuery& query,
@@ -267,7 +284,7 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
                                pqxx::prepare::make_dynamic_params(paged));
   std::int64_t total = 0;
   if (!rows.empty()) {
-    total = rows[0][11].as<std::int64_t>();
+    total = rows[0][12].as<std::int64_t>();
   } else if (query.page > 1) {
     // Past the end no row carries the count.
     total = read.exec_params1("SELECT count(*) FROM event_log WHERE " + where,

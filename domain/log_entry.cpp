@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 5> kLogLevels = {"debug", "info", "warnin
 /// Reads the fields every entry shares; `event_id` is checked by the caller.
 Result<LogEntry> read_entry_fields(JsonFieldReader& fields, Uuid event_id,
                                    std::optional<Timestamp> default_ts) {
-  LogEntry entry{event_id, {}, {}, {}, "{}", {}, "info", {}, std::nullopt};
+  LogEntry entry{event_id, {}, {}, {}, "{}", {}, "info", {}, std::nullopt, std::nullopt};
   auto user_id = fields.string("user_id", true, kMaxIdentifierBytes);
   entry.session_id = fields.string("session_id", false, kMaxIdentifierBytes);
   auto event_type = fields.string("event_type", true, kMaxIdentifierBytes);
@@ -93,6 +93,10 @@ std::string encode_log_entry_payload(const LogEntry& entry) {
     writer.Key("owner_id");
     write_string(writer, entry.owner_id->to_string());
   }
+  if (entry.expected_revision) {
+    writer.Key("expected_revision");
+    writer.Int64(*entry.expected_revision);
+  }
   writer.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -105,8 +109,14 @@ Result<LogEntry> decode_log_entry_payload(std::string_view payload) {
   auto event_id = event_id_text ? Uuid::parse(*event_id_text) : std::nullopt;
   if (event_id_text && !event_id) return invalid("field 'event_id' must be a UUID");
   auto owner_id = fields.uuid("owner_id", false);
+  auto expected_revision = fields.number("expected_revision", false);
   auto entry = read_entry_fields(fields, event_id.value_or(Uuid::from_bytes({}, 4)), std::nullopt);
-  if (entry) entry.value().owner_id = owner_id;
+  if (entry) {
+    entry.value().owner_id = owner_id;
+    if (expected_revision) {
+      entry.value().expected_revision = static_cast<std::int64_t>(*expected_revision);
+    }
+  }
   return entry;
 }
 

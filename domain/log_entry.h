@@ -25,6 +25,8 @@ struct LogEntry {
   Timestamp ts;
   std::optional<Uuid>
       owner_id;  ///< the account that recorded it; absent on entries from before accounts
+  /// A correction's optimistic-concurrency check: applied only on this revision.
+  std::optional<std::int64_t> expected_revision;
 };
 
 /// The domain events of a log entry: recorded, corrected (the whole entry again, as PUT sends

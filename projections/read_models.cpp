@@ -45,11 +45,12 @@ void apply_log_entry_corrected(pqxx::dbtransaction& transaction,
   domain::LogEntry entry = decoded_entry(envelope);
   transaction.exec_params(
       "UPDATE event_log SET user_id = $2, session_id = $3, event_type = $4, "
-      "event_data = $5::jsonb, event_source = $6, log_level = $7, ts = $8::timestamptz "
-      "WHERE event_id = $1",
+      "event_data = $5::jsonb, event_source = $6, log_level = $7, ts = $8::timestamptz, "
+      "revision = revision + 1 "
+      "WHERE event_id = $1 AND ($9::integer IS NULL OR revision = $9::integer)",
       entry.event_id.to_string(), entry.user_id, entry.session_id, entry.event_type,
       entry.event_data_json, entry.event_source, entry.log_level,
-      domain::format_timestamp(entry.ts));
+      domain::format_timestamp(entry.ts), entry.expected_revision);
 }
 
 void apply_log_entry_redacted(pqxx::dbtransaction& transaction,

@@ -244,9 +244,19 @@ TEST(Pipeline, EntriesBelongToTheirOwnerAndCanBeCorrectedAndRedacted) {
   EXPECT_EQ(analyst.get("/events/" + id).status, 200);
   EXPECT_EQ(analyst.request("DELETE", "/events/" + id).status, 403);  // and change nothing
 
-  auto corrected = alice.request("PUT", "/events/" + id, entry_body("u-a", "double_tap"));
+  std::string etag = alice.get("/events/" + id).header("etag");
+  EXPECT_EQ(etag, "W/\"1\"");
+  auto corrected =
+      alice.request("PUT", "/events/" + id, entry_body("u-a", "double_tap"), {{"If-Match", etag}});
   ASSERT_EQ(corrected.status, 200) << corrected.body;
+  EXPECT_EQ(corrected.header("etag"), "W/\"2\"");
   EXPECT_EQ(std::string(parse(corrected.body)["event_type"].GetString()), "double_tap");
+  auto stale =
+      alice.request("PUT", "/events/" + id, entry_body("u-a", "lost_update"), {{"If-Match", etag}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_EQ(
+      alice.request("PUT", "/events/" + id, entry_body("u-a", "x"), {{"If-Match", "soon"}}).status,
+      400);
   EXPECT_EQ(alice.get("/events/" + id).body, corrected.body);
   EXPECT_EQ(alice.request("PUT", "/events/" + id, R"({"user_id":"u-a"})").status, 400);
 
