@@ -415,7 +415,8 @@ TEST(Inference, WebhooksAreSignedAndRetried) {
 
 TEST(Inference, FailingModelGoesToTheDeadLetterTopicAfterItsAttempts) {
   TestStack stack;
-  stack.start_inference({"--job-attempts", "3", "--job-backoff-ms", "10"});
+  stack.start_inference(
+      {"--job-attempts", "3", "--job-backoff-ms", "10", "--job-time-limit-ms", "100"});
   HttpClient admin(stack.api_port());
   sign_in_admin(stack, admin);
   register_algorithm(admin, "broken", "broken", "onnx:does/not/exist.onnx");
@@ -446,6 +447,18 @@ TEST(Inference, FailingModelGoesToTheDeadLetterTopicAfterItsAttempts) {
   EXPECT_EQ(parse(bad_input.body)["attempts"].GetInt(), 1);
   auto good = predict(phone, "sensor", "application/json", "[1]");
   EXPECT_STREQ(parse(good.body)["status"].GetString(), "succeeded") << good.body;
+
+  // A model over its time limit (face detection on a large noisy image takes seconds) fails
+  // with that reason after its attempts; the worker is still there for the next job.
+  register_algorithm(admin, "faces", "face", "builtin:face-detection");
+  auto slow = predict(phone, "face", "image/bmp", noise_bmp(1400, 1400, 7));
+  ASSERT_EQ(slow.status, 200) << slow.body;
+  EXPECT_STREQ(parse(slow.body)["status"].GetString(), "failed") << slow.body;
+  EXPECT_NE(std::string(parse(slow.body)["failure"].GetString()).find("time limit"),
+            std::string::npos)
+      << slow.body;
+  auto after = predict(phone, "sensor", "application/json", "[2]");
+  EXPECT_STREQ(parse(after.body)["status"].GetString(), "succeeded") << after.body;
 }
 
 TEST(Inference, WorkersShareJobsAndAKilledWorkersJobsCompleteElsewhere) {
