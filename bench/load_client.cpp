@@ -277,16 +277,27 @@ class Connection {
     return true;
   }
 
+  /// One request and its answer. A connection the server closed while it was idle fails
+  /// before any byte of the answer arrives: then the request is sent again, once, on a new
+  /// connection (as browsers and curl do), and `reconnects()` counts it.
   Answer exchange(const std::string& request) {
-    Answer answer;
     auto deadline = Clock::now() + timeout_;
-    if (!open(answer.error)) return answer;
-    if (!write_all(request, deadline, answer.error) || !read_answer(answer, deadline)) {
+    for (int attempt = 1;; ++attempt) {
+      Answer answer;
+      bool reused = fd_ >= 0;  // opened before this request (and maybe idle since)
+      if (!open(answer.error)) return answer;
+      answer_started_ = false;
+      if (write_all(request, deadline, answer.error) && read_answer(answer, deadline)) {
+        return answer;
+      }
       answer.status = 0;
       close_socket();
+      if (attempt > 1 || !reused || answer_started_ || answer.error == "timeout") return answer;
+      ++reconnects_;
     }
-    return answer;
   }
+
+  std::uint64_t reconnects() const { return reconnects_; }
 
  private:
   void close_socket() {
@@ -335,6 +346,7 @@ class Connection {
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n > 0) {
       buffer_.append(chunk, static_cast<std::size_t>(n));
+      answer_started_ = true;
       return true;
     }
     if (n == 0) {
@@ -451,6 +463,8 @@ class Connection {
   const addrinfo* address_;
   Nanos timeout_;
   int fd_ = -1;
+  std::uint64_t reconnects_ = 0;  // requests sent again after an idle connection was closed
+  bool answer_started_ = false;   // a byte of the current answer arrived
   std::string buffer_;
 };
 
@@ -467,6 +481,7 @@ struct Results {
   std::vector<Sample> samples;
   std::map<std::string, std::uint64_t> errors;  // socket errors by message
   std::uint64_t body_mismatch = 0;
+  std::uint64_t reconnects = 0;
   Clock::time_point last_end{};
 };
 
@@ -567,6 +582,7 @@ class Load {
             record(answer, sent, sent, Clock::now(), mine);
           }
         }
+        mine.reconnects = connection.reconnects();
       });
     }
     for (auto& thread : pool) thread.join();
@@ -617,7 +633,7 @@ int summarize(const Options& options, const std::vector<Results>& results, Clock
   std::vector<std::int64_t> latencies;
   std::map<int, std::uint64_t> statuses;
   std::map<std::string, std::uint64_t> errors;
-  std::uint64_t ok = 0, late = 0, body_mismatch = 0;
+  std::uint64_t ok = 0, late = 0, body_mismatch = 0, reconnects = 0;
   std::int64_t max_lag = 0;
   double sum_ms = 0;
   Clock::time_point last_end = start;
@@ -633,6 +649,7 @@ int summarize(const Options& options, const std::vector<Results>& results, Clock
     }
     for (const auto& [message, count] : result.errors) errors[message] += count;
     body_mismatch += result.body_mismatch;
+    reconnects += result.reconnects;
     last_end = std::max(last_end, result.last_end);
   }
   std::sort(latencies.begin(), latencies.end());
@@ -665,6 +682,7 @@ int summarize(const Options& options, const std::vector<Results>& results, Clock
     out += ",\"errors\":" + std::to_string(requests - ok);
     out += ",\"socket_errors\":" + std::to_string(socket_errors);
     out += ",\"body_mismatch\":" + std::to_string(body_mismatch);
+    out += ",\"reconnects\":" + std::to_string(reconnects);
     out += ",\"statuses\":{";
     bool first = true;
     for (const auto& [status, count] : statuses) {
@@ -699,7 +717,7 @@ int summarize(const Options& options, const std::vector<Results>& results, Clock
                                   " connections")
               << ", " << fixed(options.duration_s, 1) << " s (elapsed " << fixed(elapsed_s) << " s)\n";
     std::cout << "  requests " << requests << ", ok " << ok << ", errors " << requests - ok
-              << " (socket " << socket_errors << ", body mismatch " << body_mismatch << ")\n";
+              << " (socket " << socket_errors << ", body mismatch " << body_mismatch << "), resent after an idle close " << reconnects << "\n";
     std::cout << "  statuses";
     for (const auto& [status, count] : statuses) std::cout << " " << status << "=" << count;
     std::cout << "\n";

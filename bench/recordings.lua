@@ -1,10 +1,11 @@
 -- wrk script for bench/recordings_bench.sh, in one of two modes (the first script argument):
 --
---   create PREFIX USERS   every request is a POST /recordings of a new recording,
---       {"recording_id":"PREFIX-<t>-<n>","recording_link":"https://cdn.example.com/x.wav",
+--   create PREFIX USERS [LINK]   every request is a POST /recordings of a new recording,
+--       {"recording_id":"PREFIX-<t>-<n>","recording_link":"LINK",
 --        "recording_type":"audio","user_id":"bench-user-<k>"}
 --     <t> the wrk thread, <n> its counter (so ids are unique across threads and requests), <k>
---     cycling over 0 .. USERS-1. Headers given with -H (such as `Prefer: respond-async`) are kept.
+--     cycling over 0 .. USERS-1; LINK defaults to https://cdn.example.com/x.wav (written into
+--     the JSON as it is: no quotes or backslashes). Headers given with -H (such as `Prefer: respond-async`) are kept.
 --   read USERS            every request is a GET /recordings?user_id=bench-user-<k>&size=10,
 --     <k> stepping through 0 .. USERS-1 (a different start and a large odd stride per thread,
 --     so consecutive requests hit different users, as many phones would).
@@ -23,6 +24,7 @@ status_200, status_201, status_202, status_4xx, status_5xx, status_other = 0, 0,
 local mode = "read"
 local prefix = "wrk"
 local users = 10000
+local link = "https://cdn.example.com/x.wav"
 local counter = 0
 local threads = {}
 
@@ -36,6 +38,7 @@ function init(args)
   if mode == "create" then
     prefix = args[2] or prefix
     users = tonumber(args[3]) or users
+    link = args[4] or link
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/json"
   elseif mode == "read" then
@@ -51,9 +54,9 @@ function request()
   counter = counter + 1
   if mode == "create" then
     local body = string.format(
-      '{"recording_id":"%s-%d-%d","recording_link":"https://cdn.example.com/x.wav",' ..
+      '{"recording_id":"%s-%d-%d","recording_link":"%s",' ..
       '"recording_type":"audio","user_id":"bench-user-%d"}',
-      prefix, thread_number, counter, counter % users)
+      prefix, thread_number, counter, link, counter % users)
     return wrk.format(nil, "/recordings", nil, body)
   end
   -- 7919 is prime, so k visits every user before repeating (for any USERS it does not divide).
