@@ -113,7 +113,11 @@ class PistacheHandler : public Http::Handler {
       if (sent->exchange(true)) return;  // a second answer to one request is a bug; drop it
       set_header(*shared_writer, "X-Request-Id", request_id);
       set_header(*shared_writer, "X-Content-Type-Options", "nosniff");
-      set_header(*shared_writer, "Cache-Control", "no-store");
+      // Pistache keeps the first of two headers of one name: a response's own caching wins.
+      bool own_caching =
+          std::any_of(response.headers.begin(), response.headers.end(),
+                      [](const auto& header) { return header.first == "Cache-Control"; });
+      if (!own_caching) set_header(*shared_writer, "Cache-Control", "no-store");
       set_header(*shared_writer, "X-Frame-Options", "DENY");
       set_header(*shared_writer, "Referrer-Policy", "no-referrer");
       if (!origin.empty()) {

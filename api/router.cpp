@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <chrono>
+
 namespace tidemark::api {
 
 std::vector<std::string> Router::split(const std::string& path) {
@@ -19,7 +21,28 @@ std::vector<std::string> Router::split(const std::string& path) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back({std::move(method), split(pattern), std::move(handler)});
+  auto segments = split(pattern);
+  std::string normalized = segments.empty() ? std::string("/") : std::string();
+  for (const auto& segment : segments) normalized.append("/").append(segment);
+  auto& latency = infra::MetricsRegistry::global().histogram(
+      "tidemark_http_request_duration_seconds",
+      "Time from a request's arrival at the router to its answer, per route.",
+      {{"method", method}, {"route", normalized}});
+  routes_.push_back(
+      {std::move(method), std::move(segments), std::move(handler), normalized, &latency});
+}
+
+void Router::count(const std::string& method, const std::string& pattern, int status) {
+  infra::MetricsRegistry::global()
+      .counter("tidemark_http_requests_total", "Answers per method, route pattern and status.",
+               {{"method", method}, {"route", pattern}, {"status", std::to_string(status)}})
+      .add();
+}
+
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> listed;
+  for (const auto& route : routes_) listed.push_back({route.method, route.pattern});
+  return listed;
 }
 
 bool Router::match(const Route& route, const std::vector<std::string>& segments,
@@ -47,16 +70,27 @@ void Router::dispatch(const HttpRequest& request, Respond respond) const {
     PathParameters parameters;
     if (!match(route, segments, parameters)) continue;
     if (route.method == request.method) {
-      route.handler(request, parameters, std::move(respond));
+      auto started = std::chrono::steady_clock::now();
+      route.handler(
+          request, parameters,
+          [respond = std::move(respond), started, &route](HttpResponse response) {
+            route.latency->observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            count(route.method, route.pattern, response.status);
+            respond(std::move(response));
+          });
       return;
     }
     bool listed = (", " + allowed + ",").find(", " + route.method + ",") != std::string::npos;
     if (!listed) allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
+  // Unmatched paths are counted under one label: paths are unbounded, routes are not.
   if (allowed.empty()) {
+    count(request.method, "unmatched", 404);
     respond(error_response(404, "no route for " + request.method + " " + request.path));
     return;
   }
+  count(request.method, "unmatched", 405);
   HttpResponse response = error_response(405, "method " + request.method + " is not allowed on " +
                                                   request.path + "; allowed: " + allowed);
   response.headers.emplace_back("Allow", allowed);

@@ -27,6 +27,9 @@ std::shared_ptr<Router> make_router(std::shared_ptr<ApiContext> context) {
   add_recording_routes(*router, context);
   add_app_user_routes(*router, context);
   add_job_routes(*router, context);
+  add_docs_routes(*router, context);
+  add_domain_log_routes(*router, context);
+  add_metrics_routes(*router, context);
   return router;
 }
 

@@ -60,6 +60,9 @@ struct ApiContext {
   domain::UrlPolicy callback_policy;
   /// Announces job changes (long-polls, the event stream).
   infra::NotificationWatcher& job_watcher;
+  /// The npm packages `/docs` and `/redoc` serve (swagger-ui-dist, redoc), as
+  /// scripts/install-web.sh installs them: `web/node_modules`.
+  std::string web_dir;
 };
 
 /// Every route of the API.
@@ -72,6 +75,11 @@ void add_algorithm_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_app_user_routes(Router& router, std::shared_ptr<ApiContext> context);
 void add_job_routes(Router& router, std::shared_ptr<ApiContext> context);
+/// `/openapi.json`, Swagger UI at `/docs` and Redoc at `/redoc`.
+void add_docs_routes(Router& router, std::shared_ptr<ApiContext> context);
+void add_domain_log_routes(Router& router, std::shared_ptr<ApiContext> context);
+/// `/metrics` in the Prometheus text format.
+void add_metrics_routes(Router& router, std::shared_ptr<ApiContext> context);
 
 /// Runs `work` on the database pool, off the HTTP threads. Answers 503 (with Retry-After)
 /// when the pool is full or PostgreSQL cannot be reached, and 500, logged with the request

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/operations.h"
 #include "app/roles.h"
 
 extern char** environ;
@@ -26,6 +27,12 @@ Administration:
   create-admin  make an administrator account (--username, --email, --password or stdin)
   config     print the effective configuration of a role, secrets masked
 
+Operations:
+  rebuild    rebuild the read models from the log into a fresh schema, compare, swap in
+  checksum   print each read-model table's row count and digest
+  replay     print a range of the event log as JSON Lines
+  events export  export the event log (JSON Lines or CSV), decrypted for operators
+
 Run `tidemark COMMAND --help` for the settings of each command.
 )";
 
@@ -42,11 +49,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> arguments(argv + 2, argv + argc);
   using Role = int (*)(const std::vector<std::string>&, const char* const*);
   const std::pair<const char*, Role> roles[] = {
-      {"api", tidemark::app::run_api},         {"projector", tidemark::app::run_projector},
-      {"mailer", tidemark::app::run_mailer},   {"inference", tidemark::app::run_inference},
-      {"broker", tidemark::app::run_broker},   {"dev", tidemark::app::run_dev},
-      {"migrate", tidemark::app::run_migrate}, {"create-admin", tidemark::app::run_create_admin},
-      {"config", tidemark::app::run_config},
+      {"api", tidemark::app::run_api},           {"projector", tidemark::app::run_projector},
+      {"mailer", tidemark::app::run_mailer},     {"inference", tidemark::app::run_inference},
+      {"broker", tidemark::app::run_broker},     {"dev", tidemark::app::run_dev},
+      {"migrate", tidemark::app::run_migrate},   {"create-admin", tidemark::app::run_create_admin},
+      {"config", tidemark::app::run_config},     {"rebuild", tidemark::app::run_rebuild},
+      {"checksum", tidemark::app::run_checksum}, {"replay", tidemark::app::run_replay},
+      {"events", tidemark::app::run_events},
   };
   for (const auto& [name, run] : roles) {
     if (command == name) return run(arguments, environ);

@@ -262,6 +262,9 @@ void add_api(SettingsSchema& schema) {
   schema.text("cors_origins", &Settings::cors_origins, "",
               "comma-separated browser origins allowed to call the API, e.g. "
               "https://app.example.com; empty allows none");
+  schema.text("web_dir", &Settings::web_dir, "",
+              "folder of the npm packages /docs and /redoc serve (scripts/install-web.sh); empty "
+              "means web/node_modules two folders above the executable's folder");
   add_outbound_urls(schema);
 }
 
@@ -427,6 +430,69 @@ SettingsSchema dev_schema() {
   add_accounts(schema);
   add_mailer(schema);
   add_inference(schema);
+  return schema;
+}
+
+namespace {
+
+void add_log_filters(SettingsSchema& schema) {
+  schema.text("event_types", &Settings::event_types, "",
+              "comma-separated event types to keep, e.g. tidemark.recording.created.v1; empty "
+              "keeps all");
+  schema.text("from_time", &Settings::from_time, "", "keep events at or after this RFC 3339 time");
+  schema.text("to_time", &Settings::to_time, "", "keep events at or before this RFC 3339 time");
+  schema.text("from_position", &Settings::from_position, "",
+              "start each named partition at an offset: PARTITION:OFFSET[,PARTITION:OFFSET…]");
+}
+
+}  // namespace
+
+SettingsSchema rebuild_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_master_key(schema);
+  schema.integer("rebuild_batch_size", &Settings::rebuild_batch_size, 2000, 1, 1000000,
+                 "events applied per PostgreSQL transaction while rebuilding");
+  schema.choice("verify", &Settings::verify, "true", {"true", "false"},
+                "before swapping, compare every rebuilt table with the live one (checksums)");
+  schema.choice("swap_when_different", &Settings::swap_when_different, "false", {"false", "true"},
+                "swap in rebuilt tables even when they differ from the live ones");
+  return schema;
+}
+
+SettingsSchema checksum_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  schema.text("schema", &Settings::schema, "public", "PostgreSQL schema of the tables");
+  return schema;
+}
+
+SettingsSchema replay_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_kafka(schema);
+  add_log_filters(schema);
+  return schema;
+}
+
+SettingsSchema export_schema() {
+  SettingsSchema schema;
+  add_common(schema);
+  add_database(schema);
+  add_kafka(schema);
+  add_master_key(schema);
+  add_log_filters(schema);
+  schema.text("user", &Settings::user, "",
+              "keep only events about this account or app user id (key, actor, user_id or "
+              "owner_id)");
+  schema.choice("format", &Settings::format, "jsonl", {"jsonl", "csv"}, "output format");
+  schema.choice("decrypt", &Settings::decrypt, "false", {"false", "true"},
+                "open sealed personal fields (needs the master key); deleted users stay "
+                "shredded, password hashes are never written");
+  schema.text("output", &Settings::output, "", "file to write; empty writes to stdout");
   return schema;
 }
 

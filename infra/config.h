@@ -38,6 +38,7 @@ struct Settings {
   std::int64_t db_queue_limit = 0;
   std::int64_t drain_timeout_ms = 0;
   std::string cors_origins;
+  std::string web_dir;
   std::string link_schemes;
   std::string link_hosts;
   std::string allow_internal_urls;
@@ -62,6 +63,19 @@ struct Settings {
   std::int64_t login_failures_per_account = 0;
   std::int64_t login_attempts_per_address = 0;
   std::int64_t registrations_per_address = 0;
+  // Operations on the log and the read models.
+  std::int64_t rebuild_batch_size = 0;
+  std::string verify;
+  std::string swap_when_different;
+  std::string schema;
+  std::string event_types;
+  std::string from_time;
+  std::string to_time;
+  std::string from_position;
+  std::string user;
+  std::string format;
+  std::string decrypt;
+  std::string output;
   // Inference.
   std::string inference_group;
   std::string models_dir;
@@ -133,6 +147,10 @@ SettingsSchema api_schema();
 SettingsSchema projector_schema();
 SettingsSchema inference_schema();
 SettingsSchema dev_schema();
+SettingsSchema rebuild_schema();
+SettingsSchema checksum_schema();
+SettingsSchema replay_schema();
+SettingsSchema export_schema();
 SettingsSchema create_admin_schema();
 SettingsSchema mailer_schema();
 

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "infra/log.h"
+#include "infra/metrics.h"
 
 namespace tidemark::infra {
 namespace {
@@ -110,7 +111,25 @@ void EventProducer::append(const std::string& topic, const std::string& key,
     rd_kafka_header_add(record_headers, name.data(), static_cast<ssize_t>(name.size()),
                         header_value.data(), static_cast<ssize_t>(header_value.size()));
   }
-  auto* owned_callback = new Callback(std::move(callback));
+  // Produce latency (until the broker's acknowledgement) and failures, per topic.
+  auto& metrics = MetricsRegistry::global();
+  auto& latency =
+      metrics.histogram("tidemark_produce_duration_seconds",
+                        "Time from appending a record until the broker acknowledged it (acks=all).",
+                        {{"topic", topic}});
+  auto& failures = metrics.counter("tidemark_produce_errors_total",
+                                   "Appends the broker did not acknowledge.", {{"topic", topic}});
+  auto started = std::chrono::steady_clock::now();
+  auto* owned_callback = new Callback([callback = std::move(callback), started, &latency,
+                                       &failures](domain::Result<Position> result) {
+    if (result) {
+      latency.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    } else {
+      failures.add();
+    }
+    callback(std::move(result));
+  });
   rd_kafka_resp_err_t error = rd_kafka_producev(
       handle_, RD_KAFKA_V_TOPIC(topic.c_str()),
       RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
@@ -267,8 +286,11 @@ void GroupConsumer::handle_rebalance(int error, void* opaque_partitions) {
   log_info("partitions assigned", {{"group", options_.group_id}, {"partitions", assigned}});
 }
 
-std::optional<ConsumedRecord> GroupConsumer::poll(std::chrono::milliseconds timeout) {
-  rd_kafka_message_t* message = rd_kafka_consumer_poll(handle_, static_cast<int>(timeout.count()));
+namespace {
+
+/// The next message of a consumer as a record; nullopt for none or an error (logged).
+std::optional<ConsumedRecord> consume(rd_kafka_t* handle, std::chrono::milliseconds timeout) {
+  rd_kafka_message_t* message = rd_kafka_consumer_poll(handle, static_cast<int>(timeout.count()));
   if (!message) return std::nullopt;
   std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(
       message, rd_kafka_message_destroy);
@@ -287,7 +309,138 @@ std::optional<ConsumedRecord> GroupConsumer::poll(std::chrono::milliseconds time
     record.value.assign(static_cast<const char*>(message->payload), message->len);
   }
   record.headers = headers_of(message);
+  record.timestamp_us = rd_kafka_message_timestamp(message, nullptr) * 1000;
+  for (const auto& [name, value] : record.headers) {
+    if (name != domain::header::kTime) continue;
+    if (auto time = domain::parse_timestamp(value)) {
+      record.timestamp_us = time->time_since_epoch().count();
+    }
+  }
   return record;
+}
+
+/// Records buffered per partition before that partition is paused.
+constexpr std::size_t kMergeBufferLimit = 20000;
+
+}  // namespace
+
+std::optional<ConsumedRecord> GroupConsumer::poll(std::chrono::milliseconds timeout) {
+  return consume(handle_, timeout);
+}
+
+LogReader::LogReader(Options options, Offsets start, Offsets end)
+    : options_(std::move(options)), next_(std::move(start)), end_(std::move(end)) {
+  for (const auto& [partition, offset] : end_) next_.try_emplace(partition, 0);
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_option(conf, "bootstrap.servers", options_.bootstrap_servers);
+  set_option(conf, "client.id", options_.client_id);
+  // A group id is required by the consumer API; nothing is ever committed under it.
+  set_option(conf, "group.id", options_.client_id);
+  set_option(conf, "enable.auto.commit", "false");
+  set_option(conf, "enable.auto.offset.store", "false");
+  set_option(conf, "fetch.wait.max.ms", "10");
+  rd_kafka_conf_set_log_cb(conf, log_from_kafka);
+  handle_ = create_client(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(handle_);
+  assign();
+}
+
+LogReader::~LogReader() {
+  rd_kafka_consumer_close(handle_);
+  rd_kafka_destroy(handle_);
+}
+
+void LogReader::assign() {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(end_.size()));
+  for (const auto& [partition, end] : end_) {
+    auto& buffer = buffered_[partition];
+    std::int64_t fetch_from = buffer.empty() ? next_[partition] : buffer.back().offset + 1;
+    if (fetch_from >= end) continue;
+    rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), partition)->offset = fetch_from;
+  }
+  paused_.clear();
+  auto error = rd_kafka_assign(handle_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (error) {
+    throw KafkaError(std::string("cannot read ") + options_.topic + ": " + rd_kafka_err2str(error));
+  }
+}
+
+void LogReader::extend_to(const Offsets& end) {
+  for (const auto& [partition, offset] : end) {
+    auto& known = end_[partition];
+    known = std::max(known, offset);
+    next_.try_emplace(partition, 0);
+  }
+  assign();
+}
+
+std::int64_t LogReader::remaining() const {
+  std::int64_t left = 0;
+  for (const auto& [partition, end] : end_) {
+    auto next = next_.find(partition);
+    left += std::max<std::int64_t>(0, end - (next == next_.end() ? 0 : next->second));
+  }
+  return left;
+}
+
+void LogReader::throttle(std::int32_t partition, bool pause) {
+  if (pause == static_cast<bool>(paused_.count(partition))) return;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), partition);
+  if (pause) {
+    rd_kafka_pause_partitions(handle_, list);
+    paused_.insert(partition);
+  } else {
+    rd_kafka_resume_partitions(handle_, list);
+    paused_.erase(partition);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+std::optional<ConsumedRecord> LogReader::next(std::chrono::milliseconds stall_timeout) {
+  auto deadline = std::chrono::steady_clock::now() + stall_timeout;
+  while (remaining() > 0) {
+    // Hand out the oldest head once every partition that owes records has one buffered.
+    std::optional<std::int32_t> oldest;
+    bool waiting = false;
+    for (const auto& [partition, end] : end_) {
+      if (next_[partition] >= end) continue;
+      const auto& buffer = buffered_[partition];
+      if (buffer.empty()) {
+        waiting = true;
+        break;
+      }
+      if (!oldest || buffer.front().timestamp_us < buffered_[*oldest].front().timestamp_us) {
+        oldest = partition;
+      }
+    }
+    if (!waiting && oldest) {
+      auto& buffer = buffered_[*oldest];
+      ConsumedRecord record = std::move(buffer.front());
+      buffer.pop_front();
+      next_[*oldest] = record.offset + 1;
+      if (buffer.size() < kMergeBufferLimit / 2) throttle(*oldest, false);
+      return record;
+    }
+    auto record = consume(handle_, std::chrono::milliseconds(100));
+    if (!record) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw KafkaError("no records from " + options_.topic + " for " +
+                         std::to_string(stall_timeout.count()) + " ms while " +
+                         std::to_string(remaining()) + " remain");
+      }
+      continue;
+    }
+    deadline = std::chrono::steady_clock::now() + stall_timeout;
+    auto& buffer = buffered_[record->partition];
+    std::int64_t expected = buffer.empty() ? next_[record->partition] : buffer.back().offset + 1;
+    if (record->offset < expected || record->offset >= end_[record->partition]) continue;
+    buffer.push_back(std::move(*record));
+    if (buffer.size() >= kMergeBufferLimit) throttle(buffer.back().partition, true);
+  }
+  return std::nullopt;
 }
 
 void GroupConsumer::seek(std::int32_t partition, std::int64_t offset) {

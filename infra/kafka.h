@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -76,6 +78,8 @@ struct ConsumedRecord {
   std::string key;
   std::string value;
   domain::Headers headers;
+  /// When the event happened: its CloudEvents time, else when the producer created the record.
+  std::int64_t timestamp_us = 0;
 };
 
 /// A member of a consumer group whose positions live outside Kafka: when partitions are
@@ -113,6 +117,48 @@ class GroupConsumer {
   Options options_;
   rd_kafka_s* handle_ = nullptr;
   bool closed_ = false;
+};
+
+/// Reads a topic without joining a group: every partition from a start offset up to an end
+/// offset (absent start: the beginning), for replays, exports and rebuilds. Positions are the
+/// caller's; nothing is committed. Partitions are merged in the order the events happened
+/// (their CloudEvents time), so a replay sees events about different aggregates in the order
+/// the live projection did: an account's registration before the recordings it then made.
+class LogReader {
+ public:
+  using Offsets = std::map<std::int32_t, std::int64_t>;
+  struct Options {
+    std::string bootstrap_servers;
+    std::string topic;
+    std::string client_id = "tidemark-reader";
+  };
+
+  LogReader(Options options, Offsets start, Offsets end);
+  ~LogReader();
+  LogReader(const LogReader&) = delete;
+  LogReader& operator=(const LogReader&) = delete;
+
+  /// The next record below the end offsets, or nullopt once every partition reached its end.
+  /// Throws KafkaError when the broker sends nothing for `stall_timeout` while records remain.
+  std::optional<ConsumedRecord> next(std::chrono::milliseconds stall_timeout =
+                                         std::chrono::seconds(30));
+  /// Moves the end forward (a catch-up to records appended since).
+  void extend_to(const Offsets& end);
+  /// Records left before the end.
+  std::int64_t remaining() const;
+  const Offsets& position() const { return next_; }
+
+ private:
+  void assign();
+  /// Pauses a partition whose buffer is full, resumes it once drained.
+  void throttle(std::int32_t partition, bool pause);
+
+  Options options_;
+  Offsets next_;  ///< next offset to hand out, per partition
+  Offsets end_;
+  std::map<std::int32_t, std::deque<ConsumedRecord>> buffered_;
+  std::set<std::int32_t> paused_;
+  rd_kafka_s* handle_ = nullptr;
 };
 
 /// librdkafka's mock cluster, served on loopback, with the topics created. When `port` is not

@@ -43,8 +43,9 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
       "ON CONFLICT (user_id) DO NOTHING",
       event.user_id.to_string(), personal.username, personal.email, personal.full_name,
       personal.password_hash, std::string(role_name(event.role)), time);
-  transaction.exec_params("UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid",
-                          event.user_id.to_string());
+  outside_read_models(transaction,
+                      "UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid",
+                      event.user_id.to_string());
 }
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
@@ -59,12 +60,13 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
       user_id, personal->username, personal->email, personal->full_name, personal->password_hash,
       format_timestamp(envelope.time));
   // The names this user no longer has are free again; the ones they have are confirmed.
-  transaction.exec_params(
+  outside_read_models(
+      transaction,
       "DELETE FROM identity_claims WHERE user_id = $1::uuid AND NOT "
       "((kind = 'username' AND value = lower($2)) OR (kind = 'email' AND value = $3))",
       user_id, personal->username, personal->email);
-  transaction.exec_params("UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid",
-                          user_id);
+  outside_read_models(
+      transaction, "UPDATE identity_claims SET confirmed = true WHERE user_id = $1::uuid", user_id);
 }
 
 void apply(pqxx::dbtransaction& transaction, const AccountTokenIssued& event) {
@@ -117,11 +119,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 
 void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
   std::string user_id = event.user_id.to_string();
-  for (const char* statement : {"DELETE FROM sessions WHERE user_id = $1::uuid",
-                                "DELETE FROM users WHERE user_id = $1::uuid",
-                                "DELETE FROM identity_claims WHERE user_id = $1::uuid",
-                                "DELETE FROM account_tokens WHERE user_id = $1::uuid",
-                                "DELETE FROM event_log WHERE owner_id = $1::uuid",
+  // What the person left beyond the read models first: it is found through them.
+  for (const char* statement : {"DELETE FROM identity_claims WHERE user_id = $1::uuid",
                                 "DELETE FROM identity_claims WHERE kind = 'recording' AND value "
                                 "IN (SELECT lower(recording_id) FROM recordings "
                                 "WHERE owner_id = $1::uuid)",
@@ -129,15 +128,23 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
                                 "FROM recordings WHERE owner_id = $1::uuid) AND NOT EXISTS "
                                 "(SELECT 1 FROM recordings r WHERE r.content_sha256 = "
                                 "content_blobs.sha256 AND r.owner_id <> $1::uuid)",
-                                "DELETE FROM recordings WHERE owner_id = $1::uuid",
-                                "DELETE FROM jobs WHERE owner_id = $1::uuid",
                                 "DELETE FROM identity_claims WHERE kind = 'app_user' AND value "
                                 "IN (SELECT lower(user_id) FROM app_users "
                                 "WHERE owner_id = $1::uuid)",
+                                "DELETE FROM webhook_deliveries WHERE job_id IN "
+                                "(SELECT job_id FROM jobs WHERE owner_id = $1::uuid)"}) {
+    outside_read_models(transaction, statement, user_id);
+  }
+  for (const char* statement : {"DELETE FROM sessions WHERE user_id = $1::uuid",
+                                "DELETE FROM users WHERE user_id = $1::uuid",
+                                "DELETE FROM account_tokens WHERE user_id = $1::uuid",
+                                "DELETE FROM event_log WHERE owner_id = $1::uuid",
+                                "DELETE FROM recordings WHERE owner_id = $1::uuid",
+                                "DELETE FROM jobs WHERE owner_id = $1::uuid",
                                 "DELETE FROM app_users WHERE owner_id = $1::uuid"}) {
     transaction.exec_params(statement, user_id);
   }
-  infra::Keyring::destroy_user_key(transaction, event.user_id);
+  if (!rebuilding()) infra::Keyring::destroy_user_key(transaction, event.user_id);
 }
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,

@@ -22,10 +22,10 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
           "created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::timestamptz, $5::timestamptz) "
           "ON CONFLICT (algo_id) DO NOTHING",
           algorithm.algo_id, algorithm.recording_type, algorithm.location, algorithm.version, time);
-      transaction.exec_params(
-          "UPDATE identity_claims SET confirmed = true WHERE kind = 'algorithm' "
-          "AND value = lower($1)",
-          algorithm.algo_id);
+      outside_read_models(transaction,
+                          "UPDATE identity_claims SET confirmed = true WHERE kind = 'algorithm' "
+                          "AND value = lower($1)",
+                          algorithm.algo_id);
     } else {
       auto updated = transaction.exec_params(
           "UPDATE algorithms SET recording_type = $2, location = $3, version = $4, "
@@ -44,8 +44,9 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
     auto algo_id = domain::decode_algorithm_deleted(envelope.payload);
     if (!algo_id) throw PoisonRecord(algo_id.error().message);
     transaction.exec_params("DELETE FROM algorithms WHERE algo_id = $1", *algo_id);
-    transaction.exec_params(
-        "DELETE FROM identity_claims WHERE kind = 'algorithm' AND value = lower($1)", *algo_id);
+    outside_read_models(
+        transaction, "DELETE FROM identity_claims WHERE kind = 'algorithm' AND value = lower($1)",
+        *algo_id);
     return true;
   }
   return false;

@@ -40,10 +40,10 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
           "$2::uuid) ON CONFLICT (user_id) DO NOTHING",
           change->user_id, change->owner_id.to_string(), record->email, record->display_name,
           record->height, record->weight, time);
-      transaction.exec_params(
-          "UPDATE identity_claims SET confirmed = true WHERE kind = 'app_user' "
-          "AND value = lower($1)",
-          change->user_id);
+      outside_read_models(transaction,
+                          "UPDATE identity_claims SET confirmed = true WHERE kind = 'app_user' "
+                          "AND value = lower($1)",
+                          change->user_id);
     } else {
       auto updated = transaction.exec_params(
           "UPDATE app_users SET email = $2, display_name = $3, height = $4, weight = $5, "
@@ -62,8 +62,9 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
     auto user_id = domain::decode_app_user_deleted(envelope.payload);
     if (!user_id) throw PoisonRecord(user_id.error().message);
     transaction.exec_params("DELETE FROM app_users WHERE user_id = $1", *user_id);
-    transaction.exec_params(
-        "DELETE FROM identity_claims WHERE kind = 'app_user' AND value = lower($1)", *user_id);
+    outside_read_models(transaction,
+                        "DELETE FROM identity_claims WHERE kind = 'app_user' AND value = lower($1)",
+                        *user_id);
     return true;
   }
   return false;

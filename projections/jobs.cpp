@@ -10,7 +10,8 @@ namespace {
 
 /// Announces a change of `job_id` to everyone waiting on it, its recording or its owner.
 void announce(pqxx::dbtransaction& transaction, const std::string& job_id) {
-  transaction.exec_params(
+  outside_read_models(
+      transaction,
       "SELECT pg_notify($1, job_id::text || ' ' || recording_id || ' ' || owner_id::text) "
       "FROM jobs WHERE job_id = $2::uuid",
       kJobsChannel, job_id);
@@ -64,13 +65,13 @@ void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope
   bool finished = envelope.type == domain::kJobSucceededV1 ||
                   (envelope.type == domain::kJobFailedV1 && outcome->final);
   if (finished) {
-    auto queued = transaction.exec_params(
-        "INSERT INTO webhook_deliveries (job_id, url) SELECT job_id, callback_url FROM jobs "
-        "WHERE job_id = $1::uuid AND callback_url IS NOT NULL ON CONFLICT (job_id) DO NOTHING",
-        outcome->job_id);
-    if (queued.affected_rows() > 0) {
-      transaction.exec_params("SELECT pg_notify($1, $2)", kWebhooksChannel, outcome->job_id);
-    }
+    outside_read_models(
+        transaction,
+        "WITH queued AS (INSERT INTO webhook_deliveries (job_id, url) "
+        "SELECT job_id, callback_url FROM jobs WHERE job_id = $1::uuid AND callback_url IS NOT "
+        "NULL ON CONFLICT (job_id) DO NOTHING RETURNING job_id) "
+        "SELECT pg_notify($2, job_id::text) FROM queued",
+        outcome->job_id, kWebhooksChannel);
   }
   announce(transaction, outcome->job_id);
 }

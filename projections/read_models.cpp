@@ -1,5 +1,6 @@
 #include "projections/read_models.h"
 
+#include <atomic>
 #include <pqxx/pqxx>
 
 #include "domain/log_entry.h"
@@ -60,28 +61,58 @@ void apply_log_entry_redacted(pqxx::dbtransaction& transaction,
   transaction.exec_params("DELETE FROM event_log WHERE event_id = $1", event_id->to_string());
 }
 
-}  // namespace
-
-void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                 domain::Position position, const infra::Keyring& keyring) {
+/// Applies the event to the read model its type belongs to; false for an unknown type.
+bool apply_to_read_model(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+                         domain::Position position, const infra::Keyring& keyring) {
   if (envelope.type == domain::kLogEntryRecordedV1) {
     apply_log_entry_recorded(transaction, envelope, position);
-    return;
+    return true;
   }
   if (envelope.type == domain::kLogEntryCorrectedV1) {
     apply_log_entry_corrected(transaction, envelope);
-    return;
+    return true;
   }
   if (envelope.type == domain::kLogEntryRedactedV1) {
     apply_log_entry_redacted(transaction, envelope);
-    return;
+    return true;
   }
-  if (apply_account_event(transaction, envelope, keyring)) return;
-  if (apply_algorithm_event(transaction, envelope)) return;
-  if (apply_recording_event(transaction, envelope)) return;
-  if (apply_app_user_event(transaction, envelope, keyring)) return;
-  if (apply_job_event(transaction, envelope)) return;
-  throw PoisonRecord("unknown event type '" + envelope.type + "'");
+  return apply_account_event(transaction, envelope, keyring) ||
+         apply_algorithm_event(transaction, envelope) ||
+         apply_recording_event(transaction, envelope) ||
+         apply_app_user_event(transaction, envelope, keyring) ||
+         apply_job_event(transaction, envelope);
+}
+
+void record_domain_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+                         domain::Position position) {
+  transaction.exec_params(
+      "INSERT INTO domain_events (log_partition, log_offset, event_id, type, source, subject, "
+      "aggregate_key, actor, correlation_id, time, payload) "
+      "VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, NULLIF($8, ''), NULLIF($9, ''), "
+      "$10::timestamptz, $11::jsonb) ON CONFLICT DO NOTHING",
+      position.partition, position.offset, envelope.id, envelope.type, envelope.source,
+      envelope.subject, envelope.key, envelope.actor, envelope.correlation_id,
+      domain::format_timestamp(envelope.time), envelope.payload);
+}
+
+std::atomic<bool> rebuilding_flag{false};
+
+}  // namespace
+
+void set_rebuilding(bool rebuilding) {
+  rebuilding_flag = rebuilding;
+}
+
+bool rebuilding() {
+  return rebuilding_flag;
+}
+
+void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
+                 domain::Position position, const infra::Keyring& keyring) {
+  if (!apply_to_read_model(transaction, envelope, position, keyring)) {
+    throw PoisonRecord("unknown event type '" + envelope.type + "'");
+  }
+  record_domain_event(transaction, envelope, position);
 }
 
 std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
@@ -124,8 +155,9 @@ void store_offset(pqxx::dbtransaction& transaction, const std::string& projectio
       "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
       "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
       projection, topic, partition, next_offset);
-  transaction.exec_params("SELECT pg_notify($1, $2)", infra::projection_channel(projection),
-                          domain::Position{partition, next_offset}.to_token());
+  outside_read_models(transaction, "SELECT pg_notify($1, $2)",
+                      infra::projection_channel(projection),
+                      domain::Position{partition, next_offset}.to_token());
 }
 
 }  // namespace tidemark::projections

@@ -24,6 +24,22 @@ class PoisonRecord : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A rebuild replays the log into fresh read-model tables (`tidemark rebuild`) while the live
+/// projector goes on: effects beyond the read models (freeing claimed names, deleting stored
+/// content and keys, queueing webhooks, NOTIFY) already happened once, live, and are skipped.
+/// Set once, by the rebuilding process.
+void set_rebuilding(bool rebuilding);
+bool rebuilding();
+
+/// Runs a statement on what lies beyond the read models (claims, stored content, keys,
+/// outboxes, NOTIFY): live only, never during a rebuild.
+template <typename... Parameters>
+void outside_read_models(pqxx::dbtransaction& transaction, const std::string& statement,
+                         Parameters&&... parameters) {
+  if (rebuilding()) return;
+  transaction.exec_params(statement, std::forward<Parameters>(parameters)...);
+}
+
 /// Applies events to the read-model tables inside the caller's transaction. Applying the same
 /// event twice changes nothing the second time. `keyring` opens sealed personal data.
 void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,

@@ -26,10 +26,10 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
           "ON CONFLICT (recording_id) DO NOTHING",
           recording.recording_id, recording.recording_link, recording.recording_type,
           recording.user_id, recording.created_session_id, change->owner_id.to_string(), time);
-      transaction.exec_params(
-          "UPDATE identity_claims SET confirmed = true WHERE kind = 'recording' "
-          "AND value = lower($1)",
-          recording.recording_id);
+      outside_read_models(transaction,
+                          "UPDATE identity_claims SET confirmed = true WHERE kind = 'recording' "
+                          "AND value = lower($1)",
+                          recording.recording_id);
     } else {
       auto updated = transaction.exec_params(
           "UPDATE recordings SET recording_link = $2, recording_type = $3, user_id = $4, "
@@ -57,16 +57,21 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
     auto recording_id = domain::decode_recording_deleted(envelope.payload);
     if (!recording_id) throw PoisonRecord(recording_id.error().message);
     // Uploaded bytes go with the last recording that holds them: they may be personal.
-    transaction.exec_params(
-        "WITH gone AS (DELETE FROM recordings WHERE recording_id = $1 RETURNING content_sha256) "
-        "DELETE FROM content_blobs WHERE sha256 IN (SELECT content_sha256 FROM gone) "
-        "AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.content_sha256 = content_blobs.sha256 "
-        "AND r.recording_id <> $1)",
+    outside_read_models(
+        transaction,
+        "DELETE FROM content_blobs WHERE sha256 IN (SELECT content_sha256 FROM recordings "
+        "WHERE recording_id = $1) AND NOT EXISTS (SELECT 1 FROM recordings r "
+        "WHERE r.content_sha256 = content_blobs.sha256 AND r.recording_id <> $1)",
         *recording_id);
-    transaction.exec_params(
-        "DELETE FROM identity_claims WHERE kind = 'recording' AND value = lower($1)",
+    transaction.exec_params("DELETE FROM recordings WHERE recording_id = $1", *recording_id);
+    outside_read_models(
+        transaction, "DELETE FROM identity_claims WHERE kind = 'recording' AND value = lower($1)",
         *recording_id);
     // Results are derived from the content: they go with it.
+    outside_read_models(transaction,
+                        "DELETE FROM webhook_deliveries WHERE job_id IN "
+                        "(SELECT job_id FROM jobs WHERE recording_id = $1)",
+                        *recording_id);
     transaction.exec_params("DELETE FROM jobs WHERE recording_id = $1", *recording_id);
     return true;
   }

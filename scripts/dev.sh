@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+./scripts/install-web.sh
 BUILD_TESTING=OFF ./scripts/build.sh
 exec ./build/app/tidemark dev "$@"

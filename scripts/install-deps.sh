@@ -11,7 +11,13 @@ packages=(
   libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15
   kcat curl python3-yaml
+  chromium fonts-liberation
 )
+# Node.js and npm for the web packages (scripts/install-web.sh). A Node.js already there (such as
+# NodeSource's, which bundles npm) is kept; Debian's is installed only when there is none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+./scripts/install-web.sh
 BUILD_TESTING=ON ./scripts/build.sh
 ./scripts/fetch-test-images.sh build/test-images
 cd build

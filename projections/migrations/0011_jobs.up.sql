@@ -25,9 +25,10 @@ CREATE INDEX jobs_recording ON jobs (recording_id, submitted_at DESC);
 CREATE INDEX jobs_owner_updates ON jobs (owner_id, update_seq);
 
 -- Webhook calls owed for finished jobs that named a callback URL: an outbox the inference
--- role's dispatcher works through (SKIP LOCKED, so any number of dispatchers share it).
+-- role's dispatcher works through (SKIP LOCKED, so any number of dispatchers share it). No
+-- foreign key to jobs: a rebuild replaces the jobs table, the outbox stays.
 CREATE TABLE webhook_deliveries (
-  job_id          uuid        PRIMARY KEY REFERENCES jobs (job_id) ON DELETE CASCADE,
+  job_id          uuid        PRIMARY KEY,
   url             text        NOT NULL,
   attempts        integer     NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL DEFAULT now(),

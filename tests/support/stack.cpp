@@ -125,6 +125,7 @@ TestStack::TestStack(Options options)
 
 TestStack::~TestStack() {
   inference_.clear();
+  extra_projectors_.clear();
   mailer_.reset();
   api_.reset();
   projector_.reset();
@@ -151,6 +152,15 @@ void TestStack::start_projector() {
                                "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
                                folder_.string(), "--master-key", master_key_},
       folder_ / ("projector-" + std::to_string(++projector_starts_) + ".log"));
+}
+
+ChildProcess& TestStack::add_projector() {
+  extra_projectors_.push_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{TIDEMARK_BINARY, "projector", "--database-url", database_url_,
+                               "--kafka-bootstrap-servers", bootstrap_, "--data-dir",
+                               folder_.string(), "--master-key", master_key_},
+      folder_ / ("projector-" + std::to_string(++projector_starts_) + ".log")));
+  return *extra_projectors_.back();
 }
 
 void TestStack::start_mailer(const std::vector<std::string>& flags) {

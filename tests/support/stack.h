@@ -88,6 +88,8 @@ class TestStack {
   void start_projector();
   ChildProcess& projector() { return *projector_; }
   void stop_projector();  ///< SIGKILL, as a crash would
+  /// Starts one more `tidemark projector` in the same consumer group.
+  ChildProcess& add_projector();
   void start_api();
   /// Starts `tidemark mailer`, writing mail to `outbox()` unless `flags` say otherwise.
   void start_mailer(const std::vector<std::string>& flags = {});
@@ -116,6 +118,7 @@ class TestStack {
   std::unique_ptr<ChildProcess> api_;
   std::unique_ptr<ChildProcess> mailer_;
   std::vector<std::unique_ptr<ChildProcess>> inference_;
+  std::vector<std::unique_ptr<ChildProcess>> extra_projectors_;
   std::uint16_t api_port_ = 0;
   int projector_starts_ = 0;
   std::string master_key_;  ///< base64url, as an operator would configure it

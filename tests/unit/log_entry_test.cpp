@@ -305,6 +305,7 @@ void expect_same_entry(const LogEntry& actual, const LogEntry& expected) {
   EXPECT_EQ(actual.log_level, expected.log_level);
   EXPECT_EQ(actual.ts, expected.ts);
   EXPECT_EQ(actual.owner_id, expected.owner_id);
+  EXPECT_EQ(actual.expected_revision, expected.expected_revision);
 }
 
 }  // namespace
@@ -320,7 +321,8 @@ TEST(LogEntryPayload, RoundTripsEveryField) {
                  "android",
                  "critical",
                  *parse_timestamp("2024-12-07T03:55:15.972101Z"),
-                 Uuid::parse("0e0f7a9c-1b2d-4c3e-8f40-5a6b7c8d9e0f")};
+                 Uuid::parse("0e0f7a9c-1b2d-4c3e-8f40-5a6b7c8d9e0f"),
+                 std::int64_t{3}};
   std::string payload = encode_log_entry_payload(entry);
   auto decoded = decode_log_entry_payload(payload);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message << "\n" << payload;
@@ -328,7 +330,8 @@ TEST(LogEntryPayload, RoundTripsEveryField) {
 }
 
 TEST(LogEntryPayload, RoundTripsAbsentSessionAsNull) {
-  LogEntry entry{kEventId, "u", std::nullopt, "t", "{}", "s", "info", Timestamp{}, std::nullopt};
+  LogEntry entry{kEventId, "u",    std::nullopt, "t",          "{}",
+                 "s",      "info", Timestamp{},  std::nullopt, std::nullopt};
   std::string payload = encode_log_entry_payload(entry);
   EXPECT_NE(payload.find(R"("session_id":null)"), std::string::npos) << payload;
   auto decoded = decode_log_entry_payload(payload);
@@ -338,9 +341,9 @@ TEST(LogEntryPayload, RoundTripsAbsentSessionAsNull) {
 
 TEST(LogEntryPayload, EncodesTheDocumentedShape) {
   LogEntry entry{
-      kEventId,     "u",   std::string("s1"), "t",
-      R"({"k":1})", "web", "debug",           *parse_timestamp("2024-01-02T03:04:05.000006Z"),
-      std::nullopt};
+      kEventId,     "u",         std::string("s1"), "t",
+      R"({"k":1})", "web",       "debug",           *parse_timestamp("2024-01-02T03:04:05.000006Z"),
+      std::nullopt, std::nullopt};
   EXPECT_EQ(encode_log_entry_payload(entry),
             R"({"event_id":"3f2b8c1e-9d4a-4e6f-8a7b-1c2d3e4f5a6b","user_id":"u",)"
             R"("session_id":"s1","event_type":"t","event_data":{"k":1},"event_source":"web",)"

@@ -1,0 +1,532 @@
+// Operations on the log and the read models: blue/green rebuild, table checksums, replay of a
+// range of the log, and the analysts' export.
+#include "app/operations.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <set>
+
+#include "app/command_support.h"
+#include "domain/envelope.h"
+#include "domain/json.h"
+#include "domain/position.h"
+#include "infra/database.h"
+#include "infra/kafka.h"
+#include "infra/keyring.h"
+#include "infra/log.h"
+#include "projections/read_models.h"
+
+namespace tidemark::app {
+namespace {
+
+using infra::ConfigError;
+using infra::Settings;
+
+/// The tables the read-model projection owns: what a rebuild recomputes and a checksum
+/// compares. Claims, stored content, keys and outboxes are written once, live, and kept.
+constexpr const char* kReadModelTables[] = {"account_tokens", "algorithms", "app_users",
+                                            "domain_events",  "event_log",  "jobs",
+                                            "recordings",     "sessions",   "users"};
+/// Columns a replay cannot reproduce: a sequence the projection draws from.
+constexpr const char* kVolatileColumns[] = {"update_seq"};
+constexpr const char* kRebuildSchema = "tidemark_rebuild";
+constexpr const char* kRetiredSchema = "tidemark_retired";
+
+// --- progress ------------------------------------------------------------------------------
+
+/// Progress of a long job on stderr: a bar redrawn in place on a terminal, a plain line every
+/// few seconds otherwise (logs, CI).
+class Progress {
+ public:
+  Progress(std::string what, std::int64_t total)
+      : what_(std::move(what)), total_(total), terminal_(isatty(STDERR_FILENO) != 0) {}
+
+  void update(std::int64_t done, bool final = false) {
+    auto now = std::chrono::steady_clock::now();
+    auto since_shown = now - shown_at_;
+    if (!final && since_shown < (terminal_ ? std::chrono::milliseconds(200)
+                                           : std::chrono::milliseconds(2000))) {
+      return;
+    }
+    shown_at_ = now;
+    double seconds = std::chrono::duration<double>(now - started_).count();
+    double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    double eta =
+        rate > 0 ? static_cast<double>(std::max<std::int64_t>(0, total_ - done)) / rate : 0;
+    int percent = total_ > 0 ? static_cast<int>(100 * done / total_) : 100;
+    char line[256];
+    if (terminal_) {
+      std::string bar(static_cast<std::size_t>(percent / 4), '#');
+      bar.resize(25, '.');
+      std::snprintf(line, sizeof line, "\r%s [%s] %3d%% %lld/%lld events %.0f/s ETA %.0fs   ",
+                    what_.c_str(), bar.c_str(), percent, static_cast<long long>(done),
+                    static_cast<long long>(total_), rate, eta);
+    } else {
+      std::snprintf(line, sizeof line,
+                    "%s: %lld of %lld events (%d%%), %.0f events/s, ETA %.0f s\n", what_.c_str(),
+                    static_cast<long long>(done), static_cast<long long>(total_), percent, rate,
+                    eta);
+    }
+    std::cerr << line << (final && terminal_ ? "\n" : "") << std::flush;
+  }
+
+  double elapsed_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+
+ private:
+  std::string what_;
+  std::int64_t total_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point shown_at_{};
+};
+
+// --- checksums -----------------------------------------------------------------------------
+
+struct TableChecksum {
+  std::string table;
+  std::int64_t rows = 0;
+  std::string md5;
+};
+
+/// An order-independent digest of a table's rows (without volatile columns), for comparing
+/// a rebuilt table with the live one.
+TableChecksum checksum(pqxx::transaction_base& transaction, const std::string& schema,
+                       const std::string& table) {
+  std::string columns;
+  for (const auto& row : transaction.exec_params(
+           "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 "
+           "AND table_name = $2 ORDER BY ordinal_position",
+           schema, table)) {
+    std::string name = row[0].c_str();
+    if (std::find(std::begin(kVolatileColumns), std::end(kVolatileColumns), name) !=
+        std::end(kVolatileColumns)) {
+      continue;
+    }
+    columns += (columns.empty() ? "" : ", ") + transaction.quote_name(name);
+  }
+  auto result = transaction.exec(
+      "SELECT count(*), md5(coalesce(string_agg(digest, '' ORDER BY digest), '')) FROM "
+      "(SELECT md5(row(" +
+      columns + ")::text) AS digest FROM " + transaction.quote_name(schema) + "." +
+      transaction.quote_name(table) + ") rows");
+  return {table, result[0][0].as<std::int64_t>(), result[0][1].c_str()};
+}
+
+std::vector<TableChecksum> checksums(pqxx::transaction_base& transaction,
+                                     const std::string& schema) {
+  std::vector<TableChecksum> sums;
+  for (const char* table : kReadModelTables) sums.push_back(checksum(transaction, schema, table));
+  return sums;
+}
+
+// --- rebuild -------------------------------------------------------------------------------
+
+/// Applies records from `reader` into the rebuild schema, `batch_size` per transaction (or all
+/// into `transaction` when given), until the reader's end.
+std::int64_t apply_records(pqxx::connection& connection, infra::LogReader& reader,
+                           const infra::Keyring& keyring, std::size_t batch_size,
+                           Progress& progress, std::int64_t& applied, std::int64_t& skipped,
+                           pqxx::dbtransaction* transaction) {
+  std::int64_t done = 0;
+  auto apply_batch = [&](pqxx::dbtransaction& work, std::size_t limit) {
+    std::size_t in_batch = 0;
+    while (in_batch < limit) {
+      auto record = reader.next();
+      if (!record) return false;
+      ++in_batch;
+      ++done;
+      auto envelope =
+          domain::EventEnvelope::from_record(record->headers, record->key, record->value);
+      if (!envelope) {
+        ++skipped;  // the live projector dead-lettered it
+        continue;
+      }
+      pqxx::subtransaction savepoint(work, "record");
+      try {
+        projections::apply_event(savepoint, *envelope, {record->partition, record->offset},
+                                 keyring);
+        savepoint.commit();
+        ++applied;
+      } catch (const projections::PoisonRecord&) {
+        savepoint.abort();
+        ++skipped;
+      }
+      progress.update(applied + skipped);
+    }
+    return true;
+  };
+  if (transaction) {
+    while (apply_batch(*transaction, batch_size)) {
+    }
+    return done;
+  }
+  while (true) {
+    pqxx::work work(connection);
+    work.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
+    bool more = apply_batch(work, batch_size);
+    work.commit();
+    if (!more) break;
+  }
+  return done;
+}
+
+infra::LogReader::Offsets live_positions(pqxx::transaction_base& transaction,
+                                         const std::string& topic) {
+  infra::LogReader::Offsets positions;
+  for (const auto& row :
+       transaction.exec_params("SELECT log_partition, next_offset FROM public.projection_offsets "
+                               "WHERE projection = $1 AND topic = $2",
+                               projections::kReadModelsProjection, topic)) {
+    positions[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
+  }
+  return positions;
+}
+
+int rebuild(const Settings& settings, const std::string& name) {
+  if (name != "all" && name != projections::kReadModelsProjection) {
+    throw ConfigError("unknown projection '" + name + "': `tidemark rebuild` takes " +
+                      projections::kReadModelsProjection +
+                      " or all (the mailer and inference workers act on the world and are "
+                      "never replayed)");
+  }
+  std::string url = database_url(settings);
+  std::string bootstrap = bootstrap_servers(settings);
+  infra::Keyring keyring(
+      load_secret(settings, settings.master_key, kMasterKeyFile, "master_key", false));
+  projections::set_rebuilding(true);
+  auto connection = infra::connect(url);
+  {
+    pqxx::work setup(*connection);
+    setup.exec(std::string("DROP SCHEMA IF EXISTS ") + kRebuildSchema + " CASCADE");
+    setup.exec(std::string("CREATE SCHEMA ") + kRebuildSchema);
+    for (const char* table : kReadModelTables) {
+      setup.exec(std::string("CREATE TABLE ") + kRebuildSchema + "." + table + " (LIKE public." +
+                 table + " INCLUDING ALL)");
+    }
+    setup.commit();
+  }
+
+  infra::EventProducer probe(infra::EventProducer::Options{bootstrap, "tidemark-rebuild", 10000});
+  auto ends = probe.end_offsets(settings.events_topic, std::chrono::seconds(10));
+  if (!ends) throw std::runtime_error("cannot read the end of " + settings.events_topic);
+  infra::LogReader reader({bootstrap, settings.events_topic, "tidemark-rebuild"}, {}, *ends);
+  std::int64_t total = reader.remaining();
+  Progress progress("rebuild", total);
+  std::int64_t applied = 0, skipped = 0;
+  auto batch = static_cast<std::size_t>(settings.rebuild_batch_size);
+  apply_records(*connection, reader, keyring, batch, progress, applied, skipped, nullptr);
+  progress.update(applied + skipped, true);
+  double rate = static_cast<double>(applied + skipped) / std::max(progress.elapsed_seconds(), 1e-9);
+
+  // Swap: the live projector waits on its positions while the rebuild catches up to them and
+  // the tables change places, all in one transaction.
+  pqxx::work swap(*connection);
+  swap.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
+  swap.exec("LOCK TABLE public.projection_offsets IN EXCLUSIVE MODE");
+  auto live = live_positions(swap, settings.events_topic);
+  reader.extend_to(live);
+  std::int64_t caught_up =
+      apply_records(*connection, reader, keyring, batch, progress, applied, skipped, &swap);
+  // Where the rebuild read further than the live projector, the live one resumes after it.
+  for (const auto& [partition, next] : reader.position()) {
+    swap.exec_params(
+        "INSERT INTO public.projection_offsets (projection, topic, log_partition, next_offset) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, log_partition) "
+        "DO UPDATE SET next_offset = GREATEST(public.projection_offsets.next_offset, "
+        "EXCLUDED.next_offset)",
+        projections::kReadModelsProjection, settings.events_topic, partition, next);
+  }
+  bool equal = true;
+  if (settings.verify == "true") {
+    auto live_sums = checksums(swap, "public");
+    auto rebuilt_sums = checksums(swap, kRebuildSchema);
+    for (std::size_t i = 0; i < live_sums.size(); ++i) {
+      bool same = live_sums[i].md5 == rebuilt_sums[i].md5;
+      equal = equal && same;
+      std::cerr << "  " << live_sums[i].table << ": live " << live_sums[i].rows << " rows "
+                << live_sums[i].md5 << ", rebuilt " << rebuilt_sums[i].rows << " rows "
+                << rebuilt_sums[i].md5 << (same ? "  equal" : "  DIFFERENT") << "\n";
+    }
+  }
+  if (!equal && settings.swap_when_different != "true") {
+    swap.abort();
+    std::cerr << "rebuild: the rebuilt tables differ from the live ones; the live ones stay "
+                 "(rerun with --swap-when-different true to replace them anyway; the rebuilt "
+                 "ones are kept in schema "
+              << kRebuildSchema << ")\n";
+    return 1;
+  }
+  swap.exec(std::string("CREATE SCHEMA ") + kRetiredSchema);
+  for (const char* table : kReadModelTables) {
+    swap.exec(std::string("ALTER TABLE public.") + table + " SET SCHEMA " + kRetiredSchema);
+    swap.exec(std::string("ALTER TABLE ") + kRebuildSchema + "." + table + " SET SCHEMA public");
+  }
+  swap.exec(std::string("DROP SCHEMA ") + kRetiredSchema + " CASCADE");
+  swap.exec(std::string("DROP SCHEMA ") + kRebuildSchema + " CASCADE");
+  swap.commit();
+  std::cout << "rebuild: " << applied << " events applied (" << skipped
+            << " skipped: not applicable), " << caught_up << " of them while swapping; "
+            << static_cast<long long>(rate) << " events/s; read models "
+            << (settings.verify == "true" ? (equal ? "equal to the live ones; " : "DIFFERENT; ")
+                                          : "")
+            << "swapped in" << std::endl;
+  return 0;
+}
+
+// --- reading the log: replay and export ----------------------------------------------------
+
+struct LogFilter {
+  std::set<std::string> types;
+  std::optional<domain::Timestamp> from;
+  std::optional<domain::Timestamp> to;
+  std::optional<std::string> user;
+  infra::LogReader::Offsets start;
+};
+
+LogFilter read_filter(const Settings& settings) {
+  LogFilter filter;
+  std::string types = settings.event_types;
+  std::size_t start = 0;
+  while (start < types.size()) {
+    auto comma = types.find(',', start);
+    if (comma == std::string::npos) comma = types.size();
+    if (comma > start) filter.types.insert(types.substr(start, comma - start));
+    start = comma + 1;
+  }
+  for (auto [text, target, name] : {std::tuple{&settings.from_time, &filter.from, "from_time"},
+                                    std::tuple{&settings.to_time, &filter.to, "to_time"}}) {
+    if (text->empty()) continue;
+    auto instant = domain::parse_timestamp(*text);
+    if (!instant) {
+      throw ConfigError(std::string(name) + " must be an RFC 3339 date-time, e.g. " +
+                        "2026-01-31T00:00:00Z");
+    }
+    *target = *instant;
+  }
+  if (!settings.user.empty()) filter.user = settings.user;
+  if (!settings.from_position.empty()) {
+    // `P:O,P:O`: start each named partition at that offset.
+    std::size_t at = 0;
+    const std::string& text = settings.from_position;
+    while (at < text.size()) {
+      auto comma = text.find(',', at);
+      if (comma == std::string::npos) comma = text.size();
+      auto position = domain::Position::parse_token(text.substr(at, comma - at));
+      if (!position) {
+        throw ConfigError("from_position must be PARTITION:OFFSET[,PARTITION:OFFSET…]");
+      }
+      filter.start[position->partition] = position->offset;
+      at = comma + 1;
+    }
+  }
+  return filter;
+}
+
+/// The user ids an event is about: its key, its actor, and `user_id` / `owner_id` in it.
+bool concerns_user(const domain::EventEnvelope& envelope, const rapidjson::Document& payload,
+                   const std::string& user) {
+  if (envelope.key == user || envelope.actor == user) return true;
+  for (const char* field : {"user_id", "owner_id"}) {
+    auto member = payload.FindMember(field);
+    if (member != payload.MemberEnd() && member->value.IsString() &&
+        user == member->value.GetString()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Replaces sealed fields by their plaintext for a user whose key still exists, by
+/// `"[shredded]"` for a deleted one. Password hashes never leave.
+void open_sealed_fields(rapidjson::Document& payload, pqxx::connection& connection,
+                        const infra::Keyring& keyring) {
+  std::optional<domain::Uuid> owner;
+  for (const char* field : {"owner_id", "user_id"}) {
+    auto member = payload.FindMember(field);
+    if (member != payload.MemberEnd() && member->value.IsString()) {
+      owner = domain::Uuid::parse(member->value.GetString());
+      if (owner) break;
+    }
+  }
+  if (!owner) return;
+  std::optional<std::string> key;
+  {
+    pqxx::nontransaction read(connection);
+    key = keyring.user_key(read, *owner);
+  }
+  for (const char* field : {"personal_data", "mail", "data"}) {
+    auto member = payload.FindMember(field);
+    if (member == payload.MemberEnd() || !member->value.IsString()) continue;
+    std::optional<std::string> plain;
+    if (key) plain = keyring.open_for(*key, *owner, member->value.GetString());
+    rapidjson::Document opened(&payload.GetAllocator());
+    if (plain) opened.Parse(plain->c_str());
+    if (plain && opened.IsObject()) {
+      opened.RemoveMember("password_hash");
+      member->value.CopyFrom(opened, payload.GetAllocator());
+    } else {
+      member->value.SetString(key ? "[unreadable]" : "[shredded]", payload.GetAllocator());
+    }
+  }
+}
+
+std::string csv_field(std::string_view text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+/// Reads the log from the start (or `filter.start`) to its end now, writing each matching
+/// event as a JSON line (or a CSV row) to `out`.
+std::int64_t write_log(const Settings& settings, const LogFilter& filter, std::ostream& out,
+                       bool csv, const infra::Keyring* keyring) {
+  std::string bootstrap = bootstrap_servers(settings);
+  infra::EventProducer probe(infra::EventProducer::Options{bootstrap, "tidemark-export", 10000});
+  auto ends = probe.end_offsets(settings.events_topic, std::chrono::seconds(10));
+  if (!ends) throw std::runtime_error("cannot read the end of " + settings.events_topic);
+  std::unique_ptr<pqxx::connection> connection;
+  if (keyring) connection = infra::connect(database_url(settings));
+  infra::LogReader reader({bootstrap, settings.events_topic, "tidemark-export"}, filter.start,
+                          *ends);
+  Progress progress("export", reader.remaining());
+  if (csv) out << "position,id,type,time,subject,key,actor,data\n";
+  std::int64_t written = 0, read = 0;
+  while (auto record = reader.next()) {
+    progress.update(++read);
+    auto envelope = domain::EventEnvelope::from_record(record->headers, record->key, record->value);
+    if (!envelope) continue;
+    if (!filter.types.empty() && !filter.types.count(envelope->type)) continue;
+    if (filter.from && envelope->time < *filter.from) continue;
+    if (filter.to && envelope->time > *filter.to) continue;
+    rapidjson::Document payload;
+    payload.Parse(envelope->payload.c_str());
+    if (!payload.IsObject()) continue;
+    if (filter.user && !concerns_user(*envelope, payload, *filter.user)) continue;
+    if (keyring) open_sealed_fields(payload, *connection, *keyring);
+    const std::string position = domain::Position{record->partition, record->offset}.to_token();
+    std::string data = domain::to_json(payload);
+    const std::string time = domain::format_timestamp(envelope->time);
+    if (csv) {
+      out << position << ',' << csv_field(envelope->id) << ',' << csv_field(envelope->type) << ','
+          << time << ',' << csv_field(envelope->subject) << ',' << csv_field(envelope->key) << ','
+          << csv_field(envelope->actor) << ',' << csv_field(data) << '\n';
+    } else {
+      rapidjson::StringBuffer buffer;
+      domain::JsonWriter writer(buffer);
+      writer.StartObject();
+      for (auto [name, value] :
+           {std::pair{"position", &position}, std::pair{"id", &envelope->id},
+            std::pair{"type", &envelope->type}, std::pair{"time", &time},
+            std::pair{"subject", &envelope->subject}, std::pair{"key", &envelope->key},
+            std::pair{"actor", &envelope->actor}}) {
+        writer.Key(name);
+        domain::write_string(writer, *value);
+      }
+      writer.Key("data");
+      writer.RawValue(data.data(), data.size(), rapidjson::kObjectType);
+      writer.EndObject();
+      out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
+      out << '\n';
+    }
+    ++written;
+  }
+  progress.update(read, true);
+  out.flush();
+  return written;
+}
+
+}  // namespace
+
+int run_rebuild(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  std::vector<std::string> positional;
+  auto settings = parse_settings(
+      infra::rebuild_schema(), "rebuild",
+      "Rebuild the read models (NAME: read_models, or all) from offset 0 into a fresh schema "
+      "while the live ones keep serving, compare them, then swap them in. Usage: tidemark "
+      "rebuild [read_models|all] [settings]",
+      arguments, environment, exit_code, &positional);
+  if (!settings) return exit_code;
+  return guarded("rebuild", [&] {
+    if (positional.size() > 1) throw ConfigError("rebuild takes one projection name");
+    return rebuild(*settings, positional.empty() ? "all" : positional.front());
+  });
+}
+
+int run_checksum(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(infra::checksum_schema(), "checksum",
+                                 "Print each read-model table's row count and an order-free "
+                                 "MD5 of its rows: equal figures mean equal tables.",
+                                 arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("checksum", [&] {
+    auto connection = infra::connect(database_url(*settings));
+    pqxx::read_transaction read(*connection);
+    for (const auto& sum : checksums(read, settings->schema)) {
+      std::cout << sum.table << " " << sum.rows << " " << sum.md5 << "\n";
+    }
+    return 0;
+  });
+}
+
+int run_replay(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  auto settings = parse_settings(
+      infra::replay_schema(), "replay",
+      "Print a range of the event log as JSON Lines (position, id, type, time, subject, key, "
+      "actor, data), from the start or --from-position to the end now, filtered by type and "
+      "time. Personal fields stay sealed; `tidemark events export` opens them for operators.",
+      arguments, environment, exit_code);
+  if (!settings) return exit_code;
+  return guarded("replay", [&] {
+    auto written = write_log(*settings, read_filter(*settings), std::cout, false, nullptr);
+    std::cerr << "replay: " << written << " events\n";
+    return 0;
+  });
+}
+
+int run_events(const std::vector<std::string>& arguments, const char* const* environment) {
+  int exit_code = 0;
+  std::vector<std::string> positional;
+  auto settings = parse_settings(
+      infra::export_schema(), "events",
+      "Usage: tidemark events export [settings]. Writes the event log as JSON Lines or CSV, "
+      "filtered by type, time range and user. With --decrypt true (needs the master key) "
+      "personal fields are opened, except for deleted users, whose data stays shredded; "
+      "password hashes are never written.",
+      arguments, environment, exit_code, &positional);
+  if (!settings) return exit_code;
+  return guarded("events", [&] {
+    if (positional.size() != 1 || positional.front() != "export") {
+      throw ConfigError("usage: tidemark events export [settings]");
+    }
+    std::optional<infra::Keyring> keyring;
+    if (settings->decrypt == "true") {
+      keyring.emplace(
+          load_secret(*settings, settings->master_key, kMasterKeyFile, "master_key", false));
+    }
+    std::ofstream file;
+    if (!settings->output.empty()) {
+      file.open(settings->output, std::ios::trunc);
+      if (!file) throw ConfigError("cannot write " + settings->output);
+    }
+    std::ostream& out = settings->output.empty() ? std::cout : file;
+    auto written = write_log(*settings, read_filter(*settings), out, settings->format == "csv",
+                             keyring ? &*keyring : nullptr);
+    std::cerr << "events export: " << written << " events\n";
+    return 0;
+  });
+}
+
+}  // namespace tidemark::app

@@ -1,0 +1,224 @@
+// Operations on the log and the read models: a rebuild while writes go on ends equal to the
+// live read models and swaps in; exports of a range are exact and open personal data only
+// for users who still exist; analysts read the domain events over HTTP.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "domain/timestamp.h"
+#include "tests/support/http_client.h"
+#include "tests/support/stack.h"
+
+namespace tidemark::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string entry(const std::string& type) {
+  return R"({"user_id":"u","event_type":")" + type + R"(","event_source":"ios"})";
+}
+
+std::vector<std::string> lines_of(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(Operations, RebuildWhileWritesContinueEndsEqualToTheLiveReadModels) {
+  TestStack stack;
+  HttpClient writer_setup(stack.api_port());
+  std::string token = sign_in(writer_setup, "busy-writer");
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_EQ(writer_setup.post("/events", entry("tap")).status, 201);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    HttpClient client(stack.api_port());
+    client.set_default_header("Authorization", "Bearer " + token);
+    // Bounded: at most a few thousand writes whatever the rebuild's pace.
+    for (int i = 0; i < 5000 && !stop; ++i) {
+      if (client.post("/events", entry("swipe")).status == 201) ++written;
+    }
+  });
+  auto [code, output] =
+      stack.tidemark({"rebuild", "all", "--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                      "--master-key", stack.master_key()});
+  stop = true;
+  writer.join();
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("equal to the live ones; swapped in"), std::string::npos) << output;
+  EXPECT_NE(output.find("events/s"), std::string::npos) << output;
+  EXPECT_GT(written.load(), 0) << "no write overlapped the rebuild";
+
+  // Writes go on after the swap, and the swapped-in tables hold every acknowledged one.
+  ASSERT_EQ(writer_setup.post("/events", entry("after")).status, 201);
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+  EXPECT_EQ(writer_setup.get("/events").header("x-total-count"),
+            std::to_string(150 + written.load() + 1));
+  // A second rebuild finds the tables equal again: the first one lost and repeated nothing.
+  auto [again, again_output] =
+      stack.tidemark({"rebuild", "--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                      "--master-key", stack.master_key()});
+  EXPECT_EQ(again, 0) << again_output;
+  EXPECT_EQ(again_output.find("DIFFERENT"), std::string::npos) << again_output;
+  auto [checksum_code, checksums] = stack.tidemark({"checksum"});
+  EXPECT_EQ(checksum_code, 0);
+  EXPECT_NE(checksums.find("event_log " + std::to_string(150 + written.load() + 1) + " "),
+            std::string::npos)
+      << checksums;
+
+  EXPECT_EQ(stack.tidemark({"rebuild", "mailer"}).first, 2) << "side-effect roles never replay";
+}
+
+TEST(Operations, ExportOfARangeIsExactAndOpensPersonalDataOnlyForThoseWhoRemain) {
+  TestStack stack;
+  HttpClient stays(stack.api_port()), leaves(stack.api_port());
+  sign_in(stays, "stays-here");
+  sign_in(leaves, "leaves-soon");
+  std::string stays_id, leaves_id;
+  {
+    rapidjson::Document me;
+    me.Parse(stays.get("/me").body.c_str());
+    stays_id = me["user_id"].GetString();
+    me.Parse(leaves.get("/me").body.c_str());
+    leaves_id = me["user_id"].GetString();
+  }
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(stays.post("/events", entry("early")).status, 201);
+  std::this_thread::sleep_for(50ms);
+  auto middle = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 7; ++i) ASSERT_EQ(stays.post("/events", entry("late")).status, 201);
+  ASSERT_EQ(leaves.request("DELETE", "/user/delete").status, 200);
+
+  auto export_to = [&](const std::string& name, std::vector<std::string> flags) {
+    auto path = stack.folder() / name;
+    flags.insert(flags.begin(),
+                 {"events", "export", "--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                  "--master-key", stack.master_key(), "--output", path.string()});
+    auto [code, output] = stack.tidemark(flags);
+    EXPECT_EQ(code, 0) << output;
+    return lines_of(path);
+  };
+  std::string middle_text =
+      domain::format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(middle));
+  auto late = export_to("late.jsonl", {"--event-types", "tidemark.log_entry.recorded.v1",
+                                       "--from-time", middle_text});
+  EXPECT_EQ(late.size(), 7u);
+  for (const auto& line : late) EXPECT_NE(line.find("\"late\""), std::string::npos) << line;
+  auto early = export_to("early.csv", {"--event-types", "tidemark.log_entry.recorded.v1",
+                                       "--to-time", middle_text, "--format", "csv"});
+  ASSERT_EQ(early.size(), 6u);  // the header and five rows
+  EXPECT_EQ(early[0], "position,id,type,time,subject,key,actor,data");
+
+  auto registrations = export_to(
+      "people.jsonl", {"--event-types", "tidemark.user.registered.v1", "--decrypt", "true"});
+  ASSERT_EQ(registrations.size(), 2u);
+  std::string all = registrations[0] + registrations[1];
+  EXPECT_NE(all.find("\"username\":\"stays-here\""), std::string::npos) << all;
+  EXPECT_EQ(all.find("leaves-soon"), std::string::npos) << "a deleted user was decrypted";
+  EXPECT_NE(all.find("\"[shredded]\""), std::string::npos) << all;
+  EXPECT_EQ(all.find("password_hash"), std::string::npos) << "password hashes never leave";
+  auto sealed = export_to("sealed.jsonl", {"--event-types", "tidemark.user.registered.v1"});
+  ASSERT_EQ(sealed.size(), 2u);
+  EXPECT_EQ((sealed[0] + sealed[1]).find("stays-here"), std::string::npos);
+
+  auto about_one = export_to("one.jsonl", {"--user", stays_id});
+  EXPECT_GE(about_one.size(), 13u);  // registration, session, twelve entries
+  for (const auto& line : about_one) EXPECT_EQ(line.find(leaves_id), std::string::npos) << line;
+
+  auto [bad, message] = stack.tidemark({"events", "export", "--from-time", "yesterday"});
+  EXPECT_EQ(bad, 2);
+  EXPECT_NE(message.find("from_time"), std::string::npos) << message;
+  auto [replayed, replay] =
+      run_command({TIDEMARK_BINARY, "replay", "--kafka-bootstrap-servers",
+                   stack.bootstrap_servers(), "--event-types", "tidemark.user.deleted.v1"});
+  EXPECT_EQ(replayed, 0) << replay;
+  EXPECT_NE(replay.find("\"type\":\"tidemark.user.deleted.v1\""), std::string::npos) << replay;
+}
+
+TEST(Operations, ThreeProjectorsThenOneProcessAStreamWithNoGapAndNoDuplicate) {
+  TestStack stack(TestStack::Options{6, {}, true});
+  auto& second = stack.add_projector();
+  auto& third = stack.add_projector();
+  HttpClient setup(stack.api_port());
+  std::string token = sign_in(setup, "streamer");
+  std::vector<std::string> acknowledged;
+  std::mutex mutex;
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    HttpClient client(stack.api_port());
+    client.set_default_header("Authorization", "Bearer " + token);
+    client.set_default_header("Prefer", "respond-async");  // do not wait for the projectors
+    for (int i = 0; i < 3000 && !stop; ++i) {
+      auto reply = client.post("/events", entry("step-" + std::to_string(i)));
+      rapidjson::Document body;
+      body.Parse(reply.body.c_str());
+      if (reply.status / 100 == 2 && body.IsObject() && body.HasMember("event_id")) {
+        std::lock_guard lock(mutex);
+        acknowledged.push_back(body["event_id"].GetString());
+      }
+    }
+  });
+  std::this_thread::sleep_for(2s);
+  // SIGTERM mid-stream: each finishes or abandons its batch atomically and leaves the group.
+  second.send_signal(SIGTERM);
+  EXPECT_EQ(second.wait(15s), 0) << second.output();
+  std::this_thread::sleep_for(1s);
+  third.send_signal(SIGTERM);
+  EXPECT_EQ(third.wait(15s), 0) << third.output();
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  writer.join();
+  ASSERT_GT(acknowledged.size(), 50u);
+  ASSERT_TRUE(stack.wait_until_projected(60s));
+
+  auto connection = stack.connect();
+  pqxx::nontransaction read(*connection);
+  auto rows = read.exec("SELECT event_id::text FROM event_log");
+  std::set<std::string> projected;
+  for (const auto& row : rows) projected.insert(row[0].c_str());
+  EXPECT_EQ(rows.size(), projected.size()) << "an event was projected twice";
+  std::set<std::string> expected(acknowledged.begin(), acknowledged.end());
+  EXPECT_EQ(projected, expected) << "acknowledged " << expected.size() << ", projected "
+                                 << projected.size();
+}
+
+TEST(Operations, AnalystsReadTheDomainEventsAndUsersDoNot) {
+  TestStack stack;
+  HttpClient user(stack.api_port()), analyst(stack.api_port()), admin(stack.api_port());
+  sign_in(user, "plain-user");
+  sign_in(analyst, "the-analyst");
+  sign_in_admin(stack, admin);
+  grant_role(admin, analyst, "analyst");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(user.post("/events", entry("tap")).status, 201);
+
+  EXPECT_EQ(user.get("/log").status, 403);
+  auto recorded = analyst.get("/log?type=tidemark.log_entry.recorded.v1&size=2");
+  ASSERT_EQ(recorded.status, 200) << recorded.body;
+  EXPECT_EQ(recorded.header("x-total-count"), "3");
+  rapidjson::Document page;
+  page.Parse(recorded.body.c_str());
+  ASSERT_TRUE(page.IsArray());
+  ASSERT_EQ(page.Size(), 2u);
+  EXPECT_STREQ(page[0]["type"].GetString(), "tidemark.log_entry.recorded.v1");
+  EXPECT_TRUE(page[0]["data"].IsObject());
+  EXPECT_EQ(analyst.get("/log?time_gte=soon").status, 400);
+  EXPECT_EQ(analyst.get("/log?colour=red").status, 400);
+  // Personal fields stay sealed for analysts.
+  auto registered = analyst.get("/log?type=tidemark.user.registered.v1");
+  EXPECT_EQ(registered.body.find("plain-user"), std::string::npos) << registered.body;
+  EXPECT_EQ(admin.get("/log?subject=nothing").header("x-total-count"), "0");
+}
+
+}  // namespace
+}  // namespace tidemark::testing
