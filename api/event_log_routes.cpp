@@ -91,10 +91,6 @@ HttpResponse accepted_response(const domain::LogEntry& entry, domain::Position p
   return response;
 }
 
-bool prefers_async(const HttpRequest& request) {
-  return request.header("prefer").find("respond-async") != std::string::npos;
-}
-
 void create_entry(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
                   const Caller& caller) {
   std::string idempotency_key = request.header("idempotency-key");

@@ -52,14 +52,23 @@ std::optional<pqxx::row> find_job_source(pqxx::connection& connection, const std
   return rows[0];
 }
 
-/// Long-polls a job until it has finished; 404 when the caller may not see it.
+/// Long-polls a job until it has finished; 404 when the caller may not see it. A job
+/// `just_submitted` may not be projected yet: it counts as queued until it is.
 void answer_with_job(std::shared_ptr<ApiContext> context, const HttpRequest& request,
                      Respond respond, const std::string& job_id, std::optional<std::string> owner,
-                     std::chrono::milliseconds wait, int status_when_pending) {
+                     std::chrono::milliseconds wait, int status_when_pending,
+                     bool just_submitted = false) {
   long_poll(context, request, std::move(respond), job_id, std::chrono::steady_clock::now() + wait,
-            [job_id, owner, status_when_pending](pqxx::connection& connection,
-                                                 bool final) -> std::optional<HttpResponse> {
+            [job_id, owner, status_when_pending, just_submitted](
+                pqxx::connection& connection, bool final) -> std::optional<HttpResponse> {
               auto row = find_job(connection, job_id, owner);
+              if (!row && just_submitted && !final) return std::nullopt;
+              if (!row && just_submitted) {
+                return HttpResponse{status_when_pending,
+                                    R"({"job_id":")" + job_id + R"(","status":"queued"})",
+                                    "application/json",
+                                    {{"Location", "/jobs/" + job_id}}};
+              }
               if (!row) return error_response(404, "Job not found");
               bool finished = terminal((*row)[5].c_str());
               if (!finished && !final) return std::nullopt;
@@ -215,11 +224,15 @@ void predict(std::shared_ptr<ApiContext> context, const HttpRequest& request, co
       job_submitted_event(request, *job, caller)};
   std::string job_id = job->job_id;
   auto waited = wait_given ? *wait : std::chrono::milliseconds(kDefaultPredictWait);
-  append_events(*context, std::move(events), std::move(respond),
-                [context, request, job_id, waited](bool, Respond respond) {
-                  answer_with_job(context, request, std::move(respond), job_id, std::nullopt,
-                                  waited, 202);
-                });
+  append_events(
+      *context, std::move(events), std::move(respond),
+      [context, request, job_id, waited](bool, Respond respond) {
+        // Started at the broker's acknowledgement: waiting for the projection of
+        // the submission first would add a round trip to every prediction.
+        answer_with_job(context, request, std::move(respond), job_id, std::nullopt, waited, 202,
+                        true);
+      },
+      false);
 }
 
 }  // namespace

@@ -403,18 +403,26 @@ void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
           respond(error_response(wait.error()));
           return;
         }
-        // `?wait=` answers once the latest job has finished (at once when there is none).
+        // A read-your-writes position is waited for first; then `?wait=` answers once the
+        // latest job has finished (at once when there is none).
         std::string id = parameters.at("recording_id");
-        long_poll(
-            context, request, std::move(respond), id, std::chrono::steady_clock::now() + *wait,
-            [id, owner = readable_owner(caller)](pqxx::connection& connection,
-                                                 bool final) -> std::optional<HttpResponse> {
-              auto row = find_recording(connection, id, owner);
-              if (!row) return error_response(404, "Recording not found");
-              std::string_view status =
-                  (*row)[kFirstJobColumn].is_null() ? "" : (*row)[kFirstJobColumn + 5].c_str();
-              if (!final && (status == "queued" || status == "running")) return std::nullopt;
-              return recording_response(200, *row);
+        after_position(
+            *context, request, std::move(respond),
+            [context, request, id, owner = readable_owner(caller), wait = *wait](Respond respond) {
+              long_poll(context, request, std::move(respond), id,
+                        std::chrono::steady_clock::now() + wait,
+                        [id, owner](pqxx::connection& connection,
+                                    bool final) -> std::optional<HttpResponse> {
+                          auto row = find_recording(connection, id, owner);
+                          if (!row) return error_response(404, "Recording not found");
+                          std::string_view status = (*row)[kFirstJobColumn].is_null()
+                                                        ? ""
+                                                        : (*row)[kFirstJobColumn + 5].c_str();
+                          if (!final && (status == "queued" || status == "running")) {
+                            return std::nullopt;
+                          }
+                          return recording_response(200, *row);
+                        });
             });
       }));
   router.add(

@@ -70,8 +70,13 @@ void with_database_then(ApiContext& context, const HttpRequest& request, Respond
   if (!queued) (*shared_respond)(unavailable_response("the server is overloaded; retry shortly"));
 }
 
+bool prefers_async(const HttpRequest& request) {
+  return request.header("prefer").find("respond-async") != std::string::npos;
+}
+
 void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
-                   Respond respond, std::function<void(bool projected, Respond)> then) {
+                   Respond respond, std::function<void(bool projected, Respond)> then,
+                   bool wait_for_projection) {
   struct Progress {
     std::mutex mutex;
     std::size_t remaining;
@@ -88,7 +93,8 @@ void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envel
     bool is_last = i + 1 == envelopes.size();
     context.producer.append(
         context.events_topic, envelopes[i],
-        [&context, progress, is_last](domain::Result<domain::Position> appended) {
+        [&context, progress, is_last,
+         wait_for_projection](domain::Result<domain::Position> appended) {
           bool finished = false;
           {
             std::lock_guard lock(progress->mutex);
@@ -103,10 +109,22 @@ void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envel
             finished = --progress->remaining == 0 && !progress->failed;
           }
           if (!finished) return;
-          context.watcher.wait_for(progress->last, context.projection_wait,
-                                   [progress](bool projected) {
-                                     progress->then(projected, std::move(progress->respond));
-                                   });
+          Respond positioned = [respond = std::move(progress->respond),
+                                position = progress->last.to_token()](HttpResponse response) {
+            if (response.status / 100 == 2) {
+              response.headers.emplace_back("X-Tidemark-Position", position);
+            }
+            respond(std::move(response));
+          };
+          if (!wait_for_projection) {
+            progress->then(false, std::move(positioned));
+            return;
+          }
+          context.watcher.wait_for(
+              progress->last, context.projection_wait,
+              [progress, positioned = std::move(positioned)](bool projected) mutable {
+                progress->then(projected, std::move(positioned));
+              });
         });
   }
 }
@@ -254,19 +272,25 @@ void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& reque
     }
     respond(std::move(response));
   };
-  append_events(*context, std::move(events), release_on_refusal,
-                [context, request, location, read_back](bool, Respond respond) {
-                  with_database(*context, request, std::move(respond),
-                                [location, read_back](pqxx::connection& connection) {
-                                  auto created = read_back(connection);
-                                  if (!created) {
-                                    return error_response(202, "created; not yet visible");
-                                  }
-                                  created->status = 201;
-                                  created->headers.emplace_back("Location", location);
-                                  return *created;
-                                });
-                });
+  append_events(
+      *context, std::move(events), release_on_refusal,
+      [context, request, location, read_back](bool projected, Respond respond) {
+        if (!projected) {
+          HttpResponse accepted = error_response(202, "created; not yet visible to reads");
+          accepted.headers.emplace_back("Location", location);
+          respond(std::move(accepted));
+          return;
+        }
+        with_database(*context, request, std::move(respond),
+                      [location, read_back](pqxx::connection& connection) {
+                        auto created = read_back(connection);
+                        if (!created) return error_response(202, "created; not yet visible");
+                        created->status = 201;
+                        created->headers.emplace_back("Location", location);
+                        return *created;
+                      });
+      },
+      !prefers_async(request));
 }
 
 std::string revision_etag(std::int64_t revision) {

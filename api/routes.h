@@ -92,10 +92,16 @@ void with_database_then(ApiContext& context, const HttpRequest& request, Respond
                         std::function<void(pqxx::connection&, Respond&)> work);
 
 /// Appends `envelopes` in order; when every one is acknowledged, waits (bounded) for the
-/// projection of the last and calls `then` with whether it was reached. A broker that does
-/// not acknowledge answers 503.
+/// projection of the last and calls `then` with whether it was reached — at once with `false`
+/// when not `wait_for_projection`. A broker that does not acknowledge answers 503. The answer
+/// `then` gives carries the last event's position (`X-Tidemark-Position`) for positioned reads.
 void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
-                   Respond respond, std::function<void(bool projected, Respond)> then);
+                   Respond respond, std::function<void(bool projected, Respond)> then,
+                   bool wait_for_projection = true);
+
+/// `Prefer: respond-async`: answer once the broker acknowledged, without waiting for the
+/// projection.
+bool prefers_async(const HttpRequest& request);
 
 /// Wraps a create route so that `Idempotency-Key` works: the first 2xx answer is kept (per
 /// caller credentials, method, path and key) and a retry gets it back without running the

@@ -144,6 +144,18 @@ TEST(Recordings, IdempotencyKeyReplaysTheFirstAnswerAndAppendsNothingNew) {
                 .status,
             201);
   EXPECT_EQ(client.get("/recordings").header("x-total-count"), "2");
+
+  // Prefer: respond-async answers at the broker's acknowledgement, with the position a read
+  // can wait for.
+  auto async =
+      client.post("/recordings", recording("rec-9", "u-1", "face"), {{"Prefer", "respond-async"}});
+  EXPECT_EQ(async.status, 202) << async.body;
+  EXPECT_EQ(async.header("location"), "/recordings/rec-9");
+  std::string position = async.header("x-tidemark-position");
+  ASSERT_FALSE(position.empty());
+  EXPECT_EQ(
+      client.request("GET", "/recordings/rec-9", "", {{"X-Tidemark-Position", position}}).status,
+      200);
 }
 
 TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {

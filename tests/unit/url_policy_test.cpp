@@ -88,6 +88,9 @@ TEST(OutboundUrl, RefusesNamesThatResolveToInternalAddresses) {
   EXPECT_EQ(tidemark::infra::internal_address_of("2130706433"), "127.0.0.1");
   EXPECT_EQ(tidemark::infra::internal_address_of("0x7f.1"), "127.0.0.1");
   EXPECT_EQ(tidemark::infra::internal_address_of("8.8.8.8"), std::nullopt);
+  for (int twice = 0; twice < 2; ++twice) {  // the second answer comes from the cache
+    EXPECT_EQ(tidemark::infra::cached_internal_address_of("0x7f.0.0.2"), "127.0.0.2");
+  }
   EXPECT_EQ(tidemark::infra::internal_address_of("name.that.does.not.resolve.invalid"),
             std::nullopt);
   EXPECT_FALSE(check_outbound_url("s3://bucket/key", "recording_link", policy).ok());
