@@ -1,15 +1,24 @@
 #include "api/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/http_headers.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "infra/ids.h"
 #include "infra/log.h"
+#include "infra/tls.h"
 
 namespace tidemark::api {
 
@@ -18,6 +27,7 @@ struct HttpServer::State {
   std::size_t max_body_bytes = 0;
   std::size_t max_upload_bytes = 0;
   std::vector<std::string> cors_origins;
+  bool tls = false;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> draining{false};
 };
@@ -120,6 +130,7 @@ class PistacheHandler : public Http::Handler {
       if (!own_caching) set_header(*shared_writer, "Cache-Control", "no-store");
       set_header(*shared_writer, "X-Frame-Options", "DENY");
       set_header(*shared_writer, "Referrer-Policy", "no-referrer");
+      if (state->tls) set_header(*shared_writer, "Strict-Transport-Security", "max-age=31536000");
       if (!origin.empty()) {
         set_header(*shared_writer, "Access-Control-Allow-Origin", origin);
         set_header(*shared_writer, "Access-Control-Allow-Credentials", "true");
@@ -202,6 +213,50 @@ class PistacheHandler : public Http::Handler {
   std::shared_ptr<HttpServer::State> state_;
 };
 
+/// The port a listening socket of this process is bound to; 0 when `fd` is no such socket.
+std::uint16_t listening_port(int fd) {
+  int accepting = 0;
+  socklen_t length = sizeof accepting;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) != 0 || !accepting) return 0;
+  sockaddr_storage address{};
+  socklen_t address_length = sizeof address;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) return 0;
+  if (address.ss_family == AF_INET) {
+    sockaddr_in ipv4;
+    std::memcpy(&ipv4, &address, sizeof ipv4);
+    return ntohs(ipv4.sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    sockaddr_in6 ipv6;
+    std::memcpy(&ipv6, &address, sizeof ipv6);
+    return ntohs(ipv6.sin6_port);
+  }
+  return 0;
+}
+
+/// Pistache 0.0.5 runs every TLS handshake (a blocking SSL_accept, each read and write limited
+/// to 10 s) on its one accepting thread, so a client that connects and sends nothing would hold
+/// up every new connection for 10 s. With TCP_DEFER_ACCEPT the kernel hands over a connection
+/// only once its client has sent something (or after `wait_s`). Pistache does not expose its
+/// socket: it is found among this process's descriptors by its port.
+void defer_accept_until_data(std::uint16_t port, int wait_s) {
+  int listening = -1;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    if (listening_port(fd) == port) {
+      listening = fd;
+      break;
+    }
+  }
+  if (listening < 0) {
+    throw std::runtime_error("cannot find the API's listening socket (TCP_DEFER_ACCEPT)");
+  }
+  if (setsockopt(listening, IPPROTO_TCP, TCP_DEFER_ACCEPT, &wait_s, sizeof wait_s) != 0) {
+    throw std::runtime_error(std::string("cannot set TCP_DEFER_ACCEPT: ") + std::strerror(errno));
+  }
+}
+
 }  // namespace
 
 HttpServer::HttpServer(Options options, std::shared_ptr<const Router> router)
@@ -210,6 +265,7 @@ HttpServer::HttpServer(Options options, std::shared_ptr<const Router> router)
   state_->max_body_bytes = options_.max_body_bytes;
   state_->max_upload_bytes = options_.max_upload_bytes;
   state_->cors_origins = options_.cors_origins;
+  state_->tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
 }
 
 HttpServer::~HttpServer() {
@@ -232,8 +288,16 @@ std::uint16_t HttpServer::start() {
           .bodyTimeout(std::chrono::seconds(60));
   endpoint_->init(options);
   endpoint_->setHandler(Http::make_handler<PistacheHandler>(state_));
+  if (state_->tls) {
+    // OpenSSL's own messages name no setting: check the files first.
+    infra::check_certificate_and_key(options_.tls_cert_file, options_.tls_key_file, "tls_cert_file",
+                                     "tls_key_file");
+    endpoint_->useSSL(options_.tls_cert_file, options_.tls_key_file);
+  }
   endpoint_->serveThreaded();
-  return static_cast<std::uint16_t>(endpoint_->getPort());
+  auto port = static_cast<std::uint16_t>(endpoint_->getPort());
+  if (state_->tls) defer_accept_until_data(port, 30);
+  return port;
 }
 
 std::size_t HttpServer::in_flight() const {

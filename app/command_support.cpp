@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "infra/database.h"
 #include "infra/keyring.h"
 #include "infra/log.h"
 
@@ -60,15 +61,15 @@ void write_stack_file(const Settings& settings, const char* name, const std::str
 
 /// The configured database URL, or the one `tidemark dev` left in the data folder.
 std::string database_url(const Settings& settings) {
-  if (!settings.database_url.empty()) return settings.database_url;
-  std::string url = read_stack_file(settings, kDatabaseUrlFile);
+  std::string url = settings.database_url.empty() ? read_stack_file(settings, kDatabaseUrlFile)
+                                                  : settings.database_url;
   if (url.empty()) {
     throw ConfigError(
         "no database: set --database-url (TIDEMARK_DATABASE_URL) or run `tidemark "
         "dev` with data folder " +
         settings.data_dir);
   }
-  return url;
+  return infra::with_database_tls(url, settings.database_sslmode, settings.database_sslrootcert);
 }
 
 /// The configured Kafka bootstrap servers, or the embedded broker's address in the data folder.

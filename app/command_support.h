@@ -31,7 +31,8 @@ std::optional<infra::Settings> parse_settings(const infra::SettingsSchema& schem
 std::string read_stack_file(const infra::Settings& settings, const char* name);
 void write_stack_file(const infra::Settings& settings, const char* name, const std::string& value);
 
-/// The configured database URL, or the one `tidemark dev` left in the data folder.
+/// The configured database URL, or the one `tidemark dev` left in the data folder, with the
+/// database_ssl* settings added (infra::with_database_tls).
 std::string database_url(const infra::Settings& settings);
 /// The configured Kafka bootstrap servers, or the embedded broker's address in the data folder.
 std::string bootstrap_servers(const infra::Settings& settings);

@@ -19,6 +19,7 @@
 #include "infra/kafka.h"
 #include "infra/keyring.h"
 #include "infra/log.h"
+#include "infra/tls.h"
 #include "projections/read_models.h"
 
 namespace tidemark::app {
@@ -213,10 +214,13 @@ int rebuild(const Settings& settings, const std::string& name) {
     setup.commit();
   }
 
-  infra::EventProducer probe(infra::EventProducer::Options{bootstrap, "tidemark-rebuild", 10000});
+  auto security = infra::kafka_security(settings);
+  infra::EventProducer probe(
+      infra::EventProducer::Options{bootstrap, "tidemark-rebuild", 10000, security});
   auto ends = probe.end_offsets(settings.events_topic, std::chrono::seconds(10));
   if (!ends) throw std::runtime_error("cannot read the end of " + settings.events_topic);
-  infra::LogReader reader({bootstrap, settings.events_topic, "tidemark-rebuild"}, {}, *ends);
+  infra::LogReader reader({bootstrap, settings.events_topic, "tidemark-rebuild", security}, {},
+                          *ends);
   std::int64_t total = reader.remaining();
   Progress progress("rebuild", total);
   std::int64_t applied = 0, skipped = 0;
@@ -391,13 +395,15 @@ std::string csv_field(std::string_view text) {
 std::int64_t write_log(const Settings& settings, const LogFilter& filter, std::ostream& out,
                        bool csv, const infra::Keyring* keyring) {
   std::string bootstrap = bootstrap_servers(settings);
-  infra::EventProducer probe(infra::EventProducer::Options{bootstrap, "tidemark-export", 10000});
+  auto security = infra::kafka_security(settings);
+  infra::EventProducer probe(
+      infra::EventProducer::Options{bootstrap, "tidemark-export", 10000, security});
   auto ends = probe.end_offsets(settings.events_topic, std::chrono::seconds(10));
   if (!ends) throw std::runtime_error("cannot read the end of " + settings.events_topic);
   std::unique_ptr<pqxx::connection> connection;
   if (keyring) connection = infra::connect(database_url(settings));
-  infra::LogReader reader({bootstrap, settings.events_topic, "tidemark-export"}, filter.start,
-                          *ends);
+  infra::LogReader reader({bootstrap, settings.events_topic, "tidemark-export", security},
+                          filter.start, *ends);
   Progress progress("export", reader.remaining());
   if (csv) out << "position,id,type,time,subject,key,actor,data\n";
   std::int64_t written = 0, read = 0;

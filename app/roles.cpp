@@ -34,6 +34,7 @@
 #include "infra/log.h"
 #include "infra/notification_watcher.h"
 #include "infra/password_hasher.h"
+#include "infra/tls.h"
 #include "projections/jobs.h"
 #include "projections/migrations.h"
 #include "projections/read_models.h"
@@ -115,12 +116,19 @@ class InferenceRole {
                 bool create_secrets) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
-    worker_ = std::make_unique<workers::InferenceWorker>(workers::InferenceWorker::Options{
-        url, bootstrap, settings.events_topic, settings.dead_letter_topic, settings.inference_group,
-        std::string(host) + ":" + std::to_string(getpid()),
-        workers::RunnerSettings{models_dir(settings)}, static_cast<int>(settings.job_attempts),
-        std::chrono::milliseconds(settings.job_backoff_ms),
-        std::chrono::milliseconds(settings.job_time_limit_ms), settings.max_job_input_bytes});
+    workers::InferenceWorker::Options worker{url,
+                                             bootstrap,
+                                             settings.events_topic,
+                                             settings.dead_letter_topic,
+                                             settings.inference_group,
+                                             std::string(host) + ":" + std::to_string(getpid()),
+                                             workers::RunnerSettings{models_dir(settings)},
+                                             static_cast<int>(settings.job_attempts),
+                                             std::chrono::milliseconds(settings.job_backoff_ms),
+                                             std::chrono::milliseconds(settings.job_time_limit_ms),
+                                             settings.max_job_input_bytes};
+    worker.kafka_security = infra::kafka_security(settings);
+    worker_ = std::make_unique<workers::InferenceWorker>(std::move(worker));
     workers::WebhookDispatcher::Options webhooks;
     webhooks.database_url = url;
     webhooks.signing_key = load_secret(settings, settings.webhook_signing_key, kWebhookKeyFile,
@@ -163,7 +171,8 @@ void register_builtin_algorithms(const Settings& settings, const std::string& ur
       {"colour-classifier", "image", "onnx:color/model.onnx", "1"},
   };
   auto connection = infra::connect(url);
-  infra::EventProducer producer(infra::EventProducer::Options{bootstrap, "tidemark-dev", 10000});
+  infra::EventProducer producer(infra::EventProducer::Options{bootstrap, "tidemark-dev", 10000,
+                                                              infra::kafka_security(settings)});
   for (const auto& algorithm : builtins) {
     if (!api::claim_client_id(*connection, "algorithm", algorithm.algo_id)) continue;
     auto event = infra::new_event("/tidemark/dev", domain::kAlgorithmRegisteredV1,
@@ -185,8 +194,9 @@ class ApiRole {
   ApiRole(const Settings& settings, const std::string& url, const std::string& bootstrap,
           bool create_secrets)
       : settings_(settings),
-        producer_(
-            infra::EventProducer::Options{bootstrap, "tidemark-api", settings.produce_timeout_ms}),
+        producer_(infra::EventProducer::Options{bootstrap, "tidemark-api",
+                                                settings.produce_timeout_ms,
+                                                infra::kafka_security(settings)}),
         watcher_(url, projections::kReadModelsProjection, settings.events_topic),
         job_watcher_(url, projections::kJobsChannel),
         database_(url, static_cast<std::size_t>(settings.db_pool_size),
@@ -208,7 +218,7 @@ class ApiRole {
                            std::chrono::seconds(settings.session_ttl_s),
                            std::chrono::seconds(settings.refresh_reuse_grace_s),
                            settings.auth_cookie_name,
-                           settings.cookie_secure == "true",
+                           settings.cookie_secure == "true" || !settings.tls_cert_file.empty(),
                            settings.login_error_style == "seed001",
                            static_cast<std::size_t>(settings.min_password_length)};
     auto context = std::make_shared<api::ApiContext>(api::ApiContext{
@@ -224,7 +234,8 @@ class ApiRole {
                                  static_cast<int>(settings.http_threads),
                                  static_cast<std::size_t>(settings.max_body_bytes),
                                  static_cast<std::size_t>(settings.max_upload_bytes),
-                                 split_list(settings.cors_origins)},
+                                 split_list(settings.cors_origins), settings.tls_cert_file,
+                                 settings.tls_key_file},
         api::make_router(context));
   }
 
@@ -275,7 +286,8 @@ class ProjectorRole {
                  [&keyring](pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
                             domain::Position position) {
                    projections::apply_event(transaction, envelope, position, keyring);
-                 }});
+                 },
+                 infra::kafka_security(settings)});
     return role;
   }
 
@@ -295,8 +307,8 @@ class ProjectorRole {
     }
     role->start({url, bootstrap, settings.events_topic, "", settings.mailer_group,
                  static_cast<std::size_t>(settings.projector_batch_size),
-                 workers::kMailerProjection,
-                 workers::mail_applier(role->keyring_, *role->sender_)});
+                 workers::kMailerProjection, workers::mail_applier(role->keyring_, *role->sender_),
+                 infra::kafka_security(settings)});
     return role;
   }
 
@@ -342,10 +354,11 @@ int run_api(const std::vector<std::string>& arguments, const char* const* enviro
                                  environment, exit_code);
   if (!settings) return exit_code;
   return guarded("api", [&] {
+    bool tls = infra::check_api_tls(*settings);
     ApiRole api(*settings, database_url(*settings), bootstrap_servers(*settings), false);
     std::uint16_t port = api.start();
-    std::cout << "Tidemark API on http://" << settings->http_host << ":" << port << "/"
-              << std::endl;
+    std::cout << "Tidemark API on " << (tls ? "https" : "http") << "://" << settings->http_host
+              << ":" << port << "/" << std::endl;
     wait_for_stop_signal();
     api.stop();
     return 0;
@@ -436,9 +449,17 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
   return guarded("dev", [&] {
     settings->data_dir = fs::absolute(settings->data_dir).lexically_normal().string();
     fs::create_directories(settings->data_dir);
+    bool tls = infra::check_api_tls(*settings);
+    if (settings->kafka_bootstrap_servers.empty() &&
+        settings->kafka_security_protocol != "plaintext") {
+      throw ConfigError("the embedded broker speaks plaintext only: kafka_security_protocol=" +
+                        settings->kafka_security_protocol +
+                        " needs --kafka-bootstrap-servers of a cluster with TLS");
+    }
 
     std::unique_ptr<infra::LocalPostgres> postgres;
-    std::string url = settings->database_url;
+    // dev's own PostgreSQL has no TLS: the database_ssl* settings apply to a given URL.
+    std::string url = settings->database_url.empty() ? "" : database_url(*settings);
     if (url.empty()) {
       postgres = std::make_unique<infra::LocalPostgres>(
           infra::LocalPostgres::Options{fs::path(settings->data_dir) / "postgres",
@@ -467,7 +488,8 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
     InferenceRole inference(*settings, url, bootstrap, true);
     ApiRole api(*settings, url, bootstrap, true);
     std::uint16_t port = api.start();
-    std::cout << "Tidemark is running: http://" << settings->http_host << ":" << port << "/\n"
+    std::cout << "Tidemark is running: " << (tls ? "https" : "http") << "://" << settings->http_host
+              << ":" << port << "/\n"
               << "  broker    " << bootstrap << "\n"
               << "  database  " << infra::mask_url_password(url) << "\n"
               << "Press Ctrl-C to stop." << std::endl;
@@ -562,7 +584,8 @@ int run_create_admin(const std::vector<std::string>& arguments, const char* cons
                                            user_id, "create-admin");
     if (!event) throw ConfigError(event.error().message);
     infra::EventProducer producer(infra::EventProducer::Options{bootstrap_servers(*settings),
-                                                                "tidemark-create-admin", 10000});
+                                                                "tidemark-create-admin", 10000,
+                                                                infra::kafka_security(*settings)});
     auto appended = producer.append_and_wait(settings->events_topic, event->key, event->payload,
                                              event->headers());
     if (!appended) {

@@ -116,10 +116,8 @@ Result<AppUserChange> decode_app_user_change(std::string_view payload) {
   auto user_id = fields.string("user_id", true, kMaxIdentifierBytes);
   auto owner_id = fields.uuid("owner_id", true);
   auto data = fields.string("data", true, 64 * 1024);
-  auto expected = fields.number("expected_revision", false);
+  auto expected_revision = fields.integer("expected_revision", false);
   if (auto error = fields.finish()) return invalid("app user payload: " + error->message);
-  std::optional<std::int64_t> expected_revision;
-  if (expected) expected_revision = static_cast<std::int64_t>(*expected);
   return AppUserChange{*user_id, *owner_id, *data, expected_revision};
 }
 

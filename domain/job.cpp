@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 
 #include "domain/json.h"
 
@@ -59,7 +58,7 @@ Result<JobSubmitted> decode_job_submitted(std::string_view payload) {
         std::pair{"content_type", &event.content_type}}) {
     *value = fields.string(name, true, 4096).value_or("");
   }
-  event.content_size = static_cast<std::int64_t>(fields.number("content_size", true).value_or(0));
+  event.content_size = fields.integer("content_size", true).value_or(0);
   event.callback_url = fields.string("callback_url", false, 4096);
   if (auto error = fields.finish()) return invalid("job submission: " + error->message);
   event.job_id = job_id->to_string();
@@ -104,17 +103,15 @@ Result<JobOutcome> decode_job_outcome(std::string_view payload) {
   JobOutcome event;
   auto job_id = fields.uuid("job_id", true);
   event.recording_id = fields.string("recording_id", true, 4096).value_or("");
-  auto attempt = fields.number("attempt", true).value_or(1);
+  auto attempt = fields.integer("attempt", true).value_or(1);
   event.worker = fields.string("worker", false, 256).value_or("");
   event.output = fields.object_text("output", false, kMaxJobOutputBytes);
   event.runtime_ms = fields.number("runtime_ms", false).value_or(0);
   event.reason = fields.string("reason", false, 4096).value_or("");
   event.final = fields.boolean("final", false).value_or(false);
   if (auto error = fields.finish()) return invalid("job outcome: " + error->message);
-  if (attempt < 1 || attempt != std::floor(attempt)) {
-    return invalid("job outcome: field 'attempt' must be a positive integer");
-  }
-  event.attempt = static_cast<std::int64_t>(attempt);
+  if (attempt < 1) return invalid("job outcome: field 'attempt' must be a positive integer");
+  event.attempt = attempt;
   event.job_id = job_id->to_string();
   return event;
 }

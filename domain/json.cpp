@@ -2,13 +2,73 @@
 
 #include <rapidjson/error/en.h>
 
+#include <cmath>
+
 namespace tidemark::domain {
+
+namespace {
+
+/// The value of the four hex digits at `at`, or -1.
+int hex4(std::string_view text, std::size_t at) {
+  if (at + 4 > text.size()) return -1;
+  int value = 0;
+  for (char c : text.substr(at, 4)) {
+    int digit = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/// What RapidJSON would accept but must not be: arrays and objects nested deeper than
+/// kMaxJsonDepth (its parser and writer, and contains_nul below, recurse once per level, and a
+/// few hundred kilobytes of `[` overflow a thread's stack), and a `\u` escape of a lone low
+/// surrogate (RapidJSON 1.1 turns it into bytes that are not UTF-8, which no JSON text we write
+/// and no PostgreSQL text can hold). Invalid JSON is left to the parser to name.
+std::optional<std::string> unsafe_json(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!in_string) {
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > kMaxJsonDepth) {
+          return "nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) +
+                 " levels";
+        }
+      } else if (c == ']' || c == '}') {
+        --depth;
+      }
+    } else if (c == '"') {
+      in_string = false;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      ++i;
+      if (text[i] != 'u') continue;
+      int unit = hex4(text, i + 1);
+      if (unit >= 0xD800 && unit <= 0xDBFF && text.substr(i + 5, 2) == "\\u") {
+        int low = hex4(text, i + 7);
+        if (low >= 0xDC00 && low <= 0xDFFF) i += 6;  // a pair: skip its low half
+      } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+        return "holds a \\u escape of a lone surrogate";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<rapidjson::Document> parse_json_object(std::string_view text, std::string_view what) {
   // RapidJSON stops at a NUL byte, and PostgreSQL can store neither NUL nor invalid UTF-8.
   if (text.find('\0') != std::string_view::npos) {
     return invalid(std::string(what) + " contains a NUL byte");
   }
+  if (auto problem = unsafe_json(text)) return invalid(std::string(what) + " " + *problem);
   rapidjson::Document document;
   document.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (document.HasParseError()) {
@@ -83,6 +143,22 @@ std::optional<double> JsonFieldReader::number(std::string_view name, bool requir
     return std::nullopt;
   }
   return value->GetDouble();
+}
+
+std::optional<std::int64_t> JsonFieldReader::integer(std::string_view name, bool required) {
+  const rapidjson::Value* value = find(name, required);
+  if (!value) return std::nullopt;
+  if (value->IsInt64()) return value->GetInt64();
+  // A whole number written with a fraction or an exponent (`2.0`, `1e3`) counts; casting one
+  // outside the range of int64 would be undefined.
+  if (value->IsDouble()) {
+    double number = value->GetDouble();
+    if (number == std::floor(number) && number >= -0x1p63 && number < 0x1p63) {
+      return static_cast<std::int64_t>(number);
+    }
+  }
+  fail("field '" + qualified(name) + "' must be an integer");
+  return std::nullopt;
 }
 
 std::optional<bool> JsonFieldReader::boolean(std::string_view name, bool required) {

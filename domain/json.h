@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,7 +19,11 @@ namespace tidemark::domain {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-/// Parses a request or record body that must be one JSON object; the error names the problem.
+/// Deepest nesting of arrays and objects parse_json_object accepts.
+inline constexpr int kMaxJsonDepth = 512;
+
+/// Parses a request or record body that must be one JSON object, nested at most kMaxJsonDepth
+/// levels; the error names the problem.
 Result<rapidjson::Document> parse_json_object(std::string_view text, std::string_view what);
 
 /// Serialises a value compactly.
@@ -52,6 +57,8 @@ class JsonFieldReader {
 
   /// A JSON number.
   std::optional<double> number(std::string_view name, bool required);
+  /// A JSON number that is a whole number within the range of int64.
+  std::optional<std::int64_t> integer(std::string_view name, bool required);
   /// A JSON true or false.
   std::optional<bool> boolean(std::string_view name, bool required);
   /// A nested object, to read with a reader of its own; then `adopt` that reader's verdict.

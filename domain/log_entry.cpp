@@ -109,13 +109,11 @@ Result<LogEntry> decode_log_entry_payload(std::string_view payload) {
   auto event_id = event_id_text ? Uuid::parse(*event_id_text) : std::nullopt;
   if (event_id_text && !event_id) return invalid("field 'event_id' must be a UUID");
   auto owner_id = fields.uuid("owner_id", false);
-  auto expected_revision = fields.number("expected_revision", false);
+  auto expected_revision = fields.integer("expected_revision", false);
   auto entry = read_entry_fields(fields, event_id.value_or(Uuid::from_bytes({}, 4)), std::nullopt);
   if (entry) {
     entry.value().owner_id = owner_id;
-    if (expected_revision) {
-      entry.value().expected_revision = static_cast<std::int64_t>(*expected_revision);
-    }
+    entry.value().expected_revision = expected_revision;
   }
   return entry;
 }

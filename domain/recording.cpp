@@ -123,7 +123,7 @@ Result<ContentAttached> decode_content_attached(std::string_view payload) {
   ContentAttached event;
   event.recording_id = fields.string("recording_id", true, kMaxIdentifierBytes).value_or("");
   event.sha256 = fields.string("sha256", true, 64).value_or("");
-  event.size = static_cast<std::int64_t>(fields.number("size", true).value_or(0));
+  event.size = fields.integer("size", true).value_or(0);
   event.content_type = fields.string("content_type", true, 127).value_or("");
   if (auto error = fields.finish()) return invalid("content attachment: " + error->message);
   return event;

@@ -174,6 +174,13 @@ void add_database(SettingsSchema& schema) {
   schema.text("database_url", &Settings::database_url, "",
               "PostgreSQL URL; empty means the one `tidemark dev` wrote to DATA_DIR/database.url",
               true);
+  schema.choice("database_sslmode", &Settings::database_sslmode, "prefer",
+                {"disable", "prefer", "require", "verify-ca", "verify-full"},
+                "TLS to PostgreSQL (libpq sslmode); verify-full also checks the server's name. "
+                "prefer, libpq's default, leaves an sslmode in database_url alone");
+  schema.text("database_sslrootcert", &Settings::database_sslrootcert, "",
+              "PEM file of the CA certificates that verify PostgreSQL's certificate (libpq "
+              "sslrootcert); empty means libpq's ~/.postgresql/root.crt");
 }
 
 void add_events_topic(SettingsSchema& schema) {
@@ -185,6 +192,18 @@ void add_kafka(SettingsSchema& schema) {
   schema.text("kafka_bootstrap_servers", &Settings::kafka_bootstrap_servers, "",
               "Kafka bootstrap servers; empty means the embedded broker's address in "
               "DATA_DIR/broker.address");
+  schema.choice("kafka_security_protocol", &Settings::kafka_security_protocol, "plaintext",
+                {"plaintext", "ssl"},
+                "how every Kafka client reaches the brokers; ssl verifies their certificates "
+                "and host names");
+  schema.text("kafka_ssl_ca_file", &Settings::kafka_ssl_ca_file, "",
+              "PEM file of the CA certificates that verify the brokers (ssl only); empty means "
+              "OpenSSL's default CA store");
+  schema.text("kafka_ssl_cert_file", &Settings::kafka_ssl_cert_file, "",
+              "PEM client certificate for brokers that authenticate clients (ssl only; with "
+              "kafka_ssl_key_file)");
+  schema.text("kafka_ssl_key_file", &Settings::kafka_ssl_key_file, "",
+              "PEM unencrypted private key of kafka_ssl_cert_file");
   add_events_topic(schema);
 }
 
@@ -245,6 +264,11 @@ void add_api(SettingsSchema& schema) {
                  "port the HTTP API listens on; 0 picks a free one");
   schema.integer("http_threads", &Settings::http_threads, 2, 1, 64,
                  "HTTP reactor threads (connections are spread over them)");
+  schema.text("tls_cert_file", &Settings::tls_cert_file, "",
+              "PEM certificate (chain, leaf first) to serve HTTPS instead of HTTP, with "
+              "tls_key_file; it also marks the token cookie Secure and adds HSTS");
+  schema.text("tls_key_file", &Settings::tls_key_file, "",
+              "PEM unencrypted private key of tls_cert_file");
   schema.integer("max_body_bytes", &Settings::max_body_bytes, 1 << 20, 1024, 1LL << 30,
                  "largest JSON request body accepted; larger ones get 413");
   schema.integer("max_upload_bytes", &Settings::max_upload_bytes, 16 << 20, 1024, 1LL << 31,

@@ -45,6 +45,15 @@ struct Settings {
   std::string projector_group;
   std::int64_t projector_batch_size = 0;
   std::string log_level;
+  // TLS of the API, the Kafka clients and the PostgreSQL connections.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string kafka_security_protocol;
+  std::string kafka_ssl_ca_file;
+  std::string kafka_ssl_cert_file;
+  std::string kafka_ssl_key_file;
+  std::string database_sslmode;
+  std::string database_sslrootcert;
   // Accounts and tokens.
   std::string master_key;
   std::string token_signing_key;

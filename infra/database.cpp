@@ -1,8 +1,13 @@
 #include "infra/database.h"
 
+#include <cctype>
+#include <optional>
 #include <pqxx/pqxx>
+#include <string_view>
 
+#include "infra/config.h"
 #include "infra/log.h"
+#include "infra/tls.h"
 
 namespace tidemark::infra {
 
@@ -14,6 +19,76 @@ std::unique_ptr<pqxx::connection> connect(const std::string& url, std::chrono::s
     with_timeout += "connect_timeout=" + std::to_string(timeout.count());
   }
   return std::make_unique<pqxx::connection>(with_timeout);
+}
+
+namespace {
+
+/// The value of `name` in the query of a URL, or nullopt when absent.
+std::optional<std::string> url_parameter(const std::string& url, std::string_view name) {
+  auto query = url.find('?');
+  while (query != std::string::npos) {
+    auto start = query + 1;
+    auto end = url.find('&', start);
+    std::string_view parameter(url.data() + start,
+                               (end == std::string::npos ? url.size() : end) - start);
+    if (parameter.starts_with(name) && parameter.size() > name.size() &&
+        parameter[name.size()] == '=') {
+      return std::string(parameter.substr(name.size() + 1));
+    }
+    query = end;
+  }
+  return std::nullopt;
+}
+
+std::string percent_encode_path(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string encoded;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 0xF];
+    }
+  }
+  return encoded;
+}
+
+}  // namespace
+
+std::string with_database_tls(const std::string& url, const std::string& sslmode,
+                              const std::string& sslrootcert) {
+  bool add_mode = !sslmode.empty() && sslmode != "prefer";
+  if (!add_mode && sslrootcert.empty()) return url;
+  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+    throw ConfigError(
+        "database_sslmode and database_sslrootcert need database_url in URL form "
+        "(postgresql://…)");
+  }
+  if (add_mode) {
+    if (auto in_url = url_parameter(url, "sslmode"); in_url && *in_url != sslmode) {
+      throw ConfigError("database_url says sslmode=" + *in_url + " but database_sslmode is " +
+                        sslmode + "; set it in one place");
+    }
+  }
+  if (!sslrootcert.empty()) {
+    if (sslmode == "disable") {
+      throw ConfigError("database_sslrootcert is set but database_sslmode is disable");
+    }
+    if (url_parameter(url, "sslrootcert")) {
+      throw ConfigError(
+          "database_url has sslrootcert and database_sslrootcert is set; set it in one place");
+    }
+    check_certificate_file(sslrootcert, "database_sslrootcert");
+  }
+  std::string result = url;
+  auto add = [&result](const std::string& parameter) {
+    result += (result.find('?') == std::string::npos ? "?" : "&") + parameter;
+  };
+  if (add_mode && !url_parameter(url, "sslmode")) add("sslmode=" + sslmode);
+  if (!sslrootcert.empty()) add("sslrootcert=" + percent_encode_path(sslrootcert));
+  return result;
 }
 
 bool is_connection_failure(std::exception_ptr failure) {

@@ -56,4 +56,11 @@ bool is_connection_failure(std::exception_ptr failure);
 std::unique_ptr<pqxx::connection> connect(const std::string& url,
                                           std::chrono::seconds timeout = std::chrono::seconds(5));
 
+/// `url` (a postgresql:// URL) with the TLS settings added as libpq parameters: `sslmode`
+/// unless it is `prefer` (libpq's default, which leaves the URL's own), and `sslrootcert` when
+/// set. Throws ConfigError when the URL already sets them otherwise, when a root certificate
+/// file is not a readable PEM file, or goes with sslmode=disable.
+std::string with_database_tls(const std::string& url, const std::string& sslmode,
+                              const std::string& sslrootcert);
+
 }  // namespace tidemark::infra

@@ -30,6 +30,18 @@ void set_option(rd_kafka_conf_t* conf, const char* name, const std::string& valu
   }
 }
 
+/// TLS settings go on every client that talks to a cluster (not on the embedded broker's own).
+void set_security(rd_kafka_conf_t* conf, const KafkaSecurity& security) {
+  set_option(conf, "security.protocol", security.protocol);
+  if (security.protocol != "ssl") return;
+  set_option(conf, "ssl.endpoint.identification.algorithm", "https");
+  if (!security.ca_file.empty()) set_option(conf, "ssl.ca.location", security.ca_file);
+  if (!security.cert_file.empty()) {
+    set_option(conf, "ssl.certificate.location", security.cert_file);
+  }
+  if (!security.key_file.empty()) set_option(conf, "ssl.key.location", security.key_file);
+}
+
 rd_kafka_t* create_client(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
   char error[512];
   rd_kafka_t* handle = rd_kafka_new(type, conf, error, sizeof error);
@@ -63,27 +75,38 @@ domain::Headers headers_of(const rd_kafka_message_t* message) {
 }
 
 void delivered(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  std::unique_ptr<EventProducer::Callback> callback(
-      static_cast<EventProducer::Callback*>(message->_private));
-  if (!callback) return;
+  std::unique_ptr<std::shared_ptr<EventProducer::PendingAppend>> pending(
+      static_cast<std::shared_ptr<EventProducer::PendingAppend>*>(message->_private));
+  if (!pending) return;
   if (message->err) {
-    (*callback)(domain::Error{ErrorKind::unavailable,
-                              std::string("the broker did not acknowledge the event: ") +
-                                  rd_kafka_err2str(message->err)});
+    (*pending)->report(domain::Error{ErrorKind::unavailable,
+                                     std::string("the broker did not acknowledge the event: ") +
+                                         rd_kafka_err2str(message->err)});
   } else {
-    (*callback)(Position{message->partition, message->offset});
+    (*pending)->report(Position{message->partition, message->offset});
   }
 }
 
 }  // namespace
 
-EventProducer::EventProducer(Options options) {
+void EventProducer::PendingAppend::report(domain::Result<domain::Position> result) {
+  std::lock_guard lock(mutex);
+  if (reported) return;
+  reported = true;
+  callback(std::move(result));
+}
+
+EventProducer::EventProducer(Options options) : delivery_timeout_(options.delivery_timeout_ms) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set_option(conf, "bootstrap.servers", options.bootstrap_servers);
   set_option(conf, "client.id", options.client_id);
+  set_security(conf, options.security);
   set_option(conf, "enable.idempotence", "true");
   set_option(conf, "acks", "all");
   set_option(conf, "message.timeout.ms", std::to_string(options.delivery_timeout_ms));
+  // A record already sent waits for its request to time out, not for message.timeout.ms: with
+  // the default 30 s a broker that vanished mid-request held writes far past their timeout.
+  set_option(conf, "request.timeout.ms", std::to_string(options.delivery_timeout_ms));
   // A short linger keeps single writes fast while still batching under load.
   set_option(conf, "linger.ms", "1");
   rd_kafka_conf_set_dr_msg_cb(conf, delivered);
@@ -100,7 +123,31 @@ EventProducer::~EventProducer() {
 }
 
 void EventProducer::poll_loop() {
-  while (!stopping_) rd_kafka_poll(handle_, 100);
+  while (!stopping_) {
+    rd_kafka_poll(handle_, 100);
+    expire_overdue();
+  }
+}
+
+void EventProducer::expire_overdue() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<PendingAppend>> overdue;
+  {
+    std::lock_guard lock(pending_mutex_);
+    std::erase_if(pending_, [&](const std::weak_ptr<PendingAppend>& weak) {
+      auto pending = weak.lock();
+      if (!pending) return true;  // reported and released
+      if (pending->deadline > now) return false;
+      overdue.push_back(std::move(pending));
+      return true;
+    });
+  }
+  for (auto& pending : overdue) {
+    pending->report(
+        domain::Error{ErrorKind::unavailable, "the broker did not acknowledge the event within " +
+                                                  std::to_string(delivery_timeout_.count()) +
+                                                  " ms; it may still be recorded"});
+  }
 }
 
 void EventProducer::append(const std::string& topic, const std::string& key,
@@ -120,8 +167,11 @@ void EventProducer::append(const std::string& topic, const std::string& key,
   auto& failures = metrics.counter("tidemark_produce_errors_total",
                                    "Appends the broker did not acknowledge.", {{"topic", topic}});
   auto started = std::chrono::steady_clock::now();
-  auto* owned_callback = new Callback([callback = std::move(callback), started, &latency,
-                                       &failures](domain::Result<Position> result) {
+  auto pending = std::make_shared<PendingAppend>();
+  // A little grace: librdkafka's own report normally comes first, with the broker's reason.
+  pending->deadline = started + delivery_timeout_ + std::chrono::milliseconds(250);
+  pending->callback = [callback = std::move(callback), started, &latency,
+                       &failures](domain::Result<Position> result) {
     if (result) {
       latency.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -129,21 +179,25 @@ void EventProducer::append(const std::string& topic, const std::string& key,
       failures.add();
     }
     callback(std::move(result));
-  });
+  };
+  auto* opaque = new std::shared_ptr<PendingAppend>(pending);
   rd_kafka_resp_err_t error = rd_kafka_producev(
       handle_, RD_KAFKA_V_TOPIC(topic.c_str()),
       RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(record_headers),
-      RD_KAFKA_V_OPAQUE(owned_callback), RD_KAFKA_V_END);
+      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
   if (error) {
-    // On failure the headers and the callback stay ours.
+    // On failure the headers and the report stay ours.
     rd_kafka_headers_destroy(record_headers);
-    std::unique_ptr<Callback> refused(owned_callback);
-    (*refused)(domain::Error{
+    delete opaque;
+    pending->report(domain::Error{
         ErrorKind::unavailable,
         std::string("the event could not be queued for the broker: ") + rd_kafka_err2str(error)});
+    return;
   }
+  std::lock_guard lock(pending_mutex_);
+  pending_.push_back(pending);
 }
 
 void EventProducer::append(const std::string& topic, const domain::EventEnvelope& envelope,
@@ -214,6 +268,7 @@ GroupConsumer::GroupConsumer(Options options) : options_(std::move(options)) {
   set_option(conf, "bootstrap.servers", options_.bootstrap_servers);
   set_option(conf, "group.id", options_.group_id);
   set_option(conf, "client.id", options_.client_id);
+  set_security(conf, options_.security);
   // Positions are stored with the read models, never in Kafka.
   set_option(conf, "enable.auto.commit", "false");
   set_option(conf, "enable.auto.offset.store", "false");
@@ -334,6 +389,7 @@ LogReader::LogReader(Options options, Offsets start, Offsets end)
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set_option(conf, "bootstrap.servers", options_.bootstrap_servers);
   set_option(conf, "client.id", options_.client_id);
+  set_security(conf, options_.security);
   // A group id is required by the consumer API; nothing is ever committed under it.
   set_option(conf, "group.id", options_.client_id);
   set_option(conf, "enable.auto.commit", "false");

@@ -3,12 +3,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "domain/envelope.h"
 #include "domain/position.h"
 #include "domain/result.h"
+#include "infra/tls.h"
 
 struct rd_kafka_s;
 
@@ -30,13 +32,16 @@ class KafkaError : public std::runtime_error {
 
 /// Appends records to Kafka with idempotence and acks=all. Every append reports once, on the
 /// producer's delivery thread: the position the broker acknowledged, or `unavailable` when the
-/// broker did not acknowledge within `delivery_timeout_ms` (the record may then be lost).
+/// broker did not acknowledge within `delivery_timeout_ms`. An unavailable append may still
+/// reach the log later (its acknowledgement was what went missing): callers answer "unknown
+/// outcome, retry" and retries carry idempotency keys.
 class EventProducer {
  public:
   struct Options {
     std::string bootstrap_servers;
     std::string client_id = "tidemark";
     std::int64_t delivery_timeout_ms = 5000;
+    KafkaSecurity security{};
   };
   using Callback = std::function<void(domain::Result<domain::Position>)>;
 
@@ -64,8 +69,25 @@ class EventProducer {
 
  private:
   void poll_loop();
+  /// Reports `unavailable` for appends past their deadline: librdkafka holds a record that is
+  /// in flight to a vanished broker until its connection gives up, well past the timeout.
+  void expire_overdue();
 
+ public:
+  /// One append's report, given once: by the delivery callback or by the deadline.
+  struct PendingAppend {
+    std::mutex mutex;
+    bool reported = false;
+    Callback callback;
+    std::chrono::steady_clock::time_point deadline;
+    void report(domain::Result<domain::Position> result);
+  };
+
+ private:
   rd_kafka_s* handle_ = nullptr;
+  std::chrono::milliseconds delivery_timeout_;
+  std::mutex pending_mutex_;
+  std::vector<std::weak_ptr<PendingAppend>> pending_;
   std::atomic<bool> stopping_{false};
   std::thread poller_;
 };
@@ -96,6 +118,7 @@ class GroupConsumer {
     std::string client_id = "tidemark";
     std::function<std::map<std::int32_t, std::int64_t>(const Assignment&)> starting_offsets;
     std::function<void(const Assignment&)> on_revoked;
+    KafkaSecurity security{};
   };
 
   explicit GroupConsumer(Options options);
@@ -131,6 +154,7 @@ class LogReader {
     std::string bootstrap_servers;
     std::string topic;
     std::string client_id = "tidemark-reader";
+    KafkaSecurity security{};
   };
 
   LogReader(Options options, Offsets start, Offsets end);
@@ -140,8 +164,8 @@ class LogReader {
 
   /// The next record below the end offsets, or nullopt once every partition reached its end.
   /// Throws KafkaError when the broker sends nothing for `stall_timeout` while records remain.
-  std::optional<ConsumedRecord> next(std::chrono::milliseconds stall_timeout =
-                                         std::chrono::seconds(30));
+  std::optional<ConsumedRecord> next(
+      std::chrono::milliseconds stall_timeout = std::chrono::seconds(30));
   /// Moves the end forward (a catch-up to records appended since).
   void extend_to(const Offsets& end);
   /// Records left before the end.

@@ -470,6 +470,18 @@ void LocalPostgres::start() {
     std::ofstream touch(layout.server_log, std::ios::app);
     if (!touch) fail("cannot write " + layout.server_log.string());
   }
+  const bool ssl = !options_.ssl_cert_file.empty() || !options_.ssl_key_file.empty();
+  if (ssl) {
+    // PostgreSQL refuses a key that others can read; chown_tree_to below hands both over.
+    for (const auto& [source, name] : {std::pair{options_.ssl_cert_file, "server.crt"},
+                                       std::pair{options_.ssl_key_file, "server.key"}}) {
+      if (source.empty()) fail("ssl_cert_file and ssl_key_file go together");
+      fs::copy_file(source, layout.pgdata / name, fs::copy_options::overwrite_existing, ec);
+      if (ec) fail("cannot copy " + source.string() + " into the cluster: " + ec.message());
+      fs::permissions(layout.pgdata / name, fs::perms::owner_read | fs::perms::owner_write, ec);
+      if (ec) fail("cannot chmod " + (layout.pgdata / name).string() + ": " + ec.message());
+    }
+  }
   if (layout.account) {
     chown_tree_to(layout.pgdata, *layout.account);
     chown_to(socket_dir, *layout.account);
@@ -482,7 +494,7 @@ void LocalPostgres::start() {
     const std::uint16_t port = options_.port != 0 ? options_.port : pick_free_port();
     const std::string server_options = "-p " + std::to_string(port) + " -k " +
                                        shell_quote(socket_dir.string()) +
-                                       " -c listen_addresses=127.0.0.1";
+                                       " -c listen_addresses=127.0.0.1" + (ssl ? " -c ssl=on" : "");
     const std::uintmax_t offset = size_or_zero(layout.server_log);
     try {
       layout.run_step("pg_ctl start", layout.pg_ctl,

@@ -26,6 +26,9 @@ class LocalPostgresError : public std::runtime_error {
 /// unprivileged `postgres` account (via runuser), which is given the folder; otherwise they run
 /// as the current user. The server binaries are found in /usr/lib/postgresql/15/bin unless
 /// `bin_dir` says otherwise.
+///
+/// With `ssl_cert_file` and `ssl_key_file` the server also accepts TLS (`ssl=on`): start() copies
+/// them into the cluster as server.crt and server.key (mode 0600, owned by the server's account).
 class LocalPostgres {
  public:
   struct Options {
@@ -33,6 +36,8 @@ class LocalPostgres {
     std::uint16_t port = 0;
     std::string database = "tidemark";
     std::filesystem::path bin_dir = "/usr/lib/postgresql/15/bin";
+    std::filesystem::path ssl_cert_file{};  ///< PEM; empty: no TLS
+    std::filesystem::path ssl_key_file{};   ///< PEM, unencrypted
   };
 
   explicit LocalPostgres(Options options);

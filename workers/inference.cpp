@@ -34,8 +34,8 @@ std::optional<domain::Result<std::string>> run_with_limit(
 }  // namespace
 
 InferenceWorker::InferenceWorker(Options options) : options_(std::move(options)) {
-  producer_ = std::make_unique<infra::EventProducer>(
-      infra::EventProducer::Options{options_.bootstrap_servers, "tidemark-inference", 30000});
+  producer_ = std::make_unique<infra::EventProducer>(infra::EventProducer::Options{
+      options_.bootstrap_servers, "tidemark-inference", 30000, options_.kafka_security});
 }
 
 InferenceWorker::~InferenceWorker() = default;
@@ -46,7 +46,8 @@ void InferenceWorker::run(const std::atomic<bool>& stop) {
       "",  // records nobody can read are the read models' to dead-letter
       options_.group_id, options_.batch_size, "inference",
       [this](pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-             domain::Position) { handle(transaction, envelope); }});
+             domain::Position) { handle(transaction, envelope); },
+      options_.kafka_security});
   projector.run(stop);
   producer_->flush(std::chrono::milliseconds(5000));
 }

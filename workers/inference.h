@@ -36,6 +36,7 @@ class InferenceWorker {
     std::chrono::milliseconds time_limit{30000};   ///< per attempt
     std::int64_t max_input_bytes = 64 << 20;
     std::size_t batch_size = 8;
+    infra::KafkaSecurity kafka_security{};
   };
 
   explicit InferenceWorker(Options options);

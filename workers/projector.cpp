@@ -21,8 +21,8 @@ std::string describe(const infra::ConsumedRecord& record) {
 }  // namespace
 
 Projector::Projector(Options options) : options_(std::move(options)) {
-  dead_letters_ = std::make_unique<infra::EventProducer>(
-      infra::EventProducer::Options{options_.bootstrap_servers, "tidemark-projector", 30000});
+  dead_letters_ = std::make_unique<infra::EventProducer>(infra::EventProducer::Options{
+      options_.bootstrap_servers, "tidemark-projector", 30000, options_.kafka_security});
 }
 
 Projector::~Projector() = default;
@@ -107,7 +107,8 @@ void Projector::run(const std::atomic<bool>& stop) {
           throw;
         }
       },
-      {}});
+      {},
+      options_.kafka_security});
 
   std::vector<infra::ConsumedRecord> batch;
   int failures = 0;

@@ -36,6 +36,7 @@ class Projector {
     std::size_t batch_size = 500;
     std::string projection;  ///< the name its positions are stored under
     Applier applier;
+    infra::KafkaSecurity kafka_security{};
   };
 
   explicit Projector(Options options);

@@ -216,13 +216,15 @@ void TestStack::start_api() {
                                    token_signing_key_};
   argv.insert(argv.end(), options_.api_flags.begin(), options_.api_flags.end());
   api_ = std::make_unique<ChildProcess>(argv, folder_ / "api.log");
-  const std::string marker = "Tidemark API on http://127.0.0.1:";
+  // http:// or, with --tls-cert-file, https://
+  const std::string marker = "Tidemark API on http";
+  const std::string address = "://127.0.0.1:";
   if (!api_->wait_for_output(marker, 30s)) {
     throw std::runtime_error("the API did not start: " + api_->output());
   }
   std::string output = api_->output();
-  api_port_ =
-      static_cast<std::uint16_t>(std::stoi(output.substr(output.find(marker) + marker.size())));
+  api_port_ = static_cast<std::uint16_t>(
+      std::stoi(output.substr(output.find(address, output.find(marker)) + address.size())));
 }
 
 namespace {

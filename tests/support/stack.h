@@ -26,6 +26,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   void send_signal(int signal);
+  pid_t pid() const { return pid_; }
   /// The exit code (128 + signal when killed), or nullopt when still running after `timeout`.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   std::string output() const;
