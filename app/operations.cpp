@@ -129,51 +129,80 @@ std::vector<TableChecksum> checksums(pqxx::transaction_base& transaction,
 
 // --- rebuild -------------------------------------------------------------------------------
 
+/// Applies one batch of records. With `isolate`, each record in a savepoint, so that one
+/// PostgreSQL refuses is skipped alone (the live projector dead-lettered it); without, the
+/// batch runs at full speed and a refusal aborts it (the caller retries it isolated).
+void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRecord>& batch,
+                 const infra::Keyring& keyring, bool isolate, std::int64_t& applied,
+                 std::int64_t& skipped) {
+  for (const auto& record : batch) {
+    auto envelope = domain::EventEnvelope::from_record(record.headers, record.key, record.value);
+    if (!envelope) {
+      ++skipped;  // the live projector dead-lettered it
+      continue;
+    }
+    domain::Position position{record.partition, record.offset};
+    if (!isolate) {
+      try {
+        projections::apply_event(work, *envelope, position, keyring);
+        ++applied;
+      } catch (const projections::PoisonRecord&) {
+        ++skipped;  // thrown before any statement of the record ran
+      }
+      continue;
+    }
+    pqxx::subtransaction savepoint(work, "record");
+    try {
+      projections::apply_event(savepoint, *envelope, position, keyring);
+      savepoint.commit();
+      ++applied;
+    } catch (const projections::PoisonRecord&) {
+      savepoint.abort();
+      ++skipped;
+    } catch (const pqxx::sql_error&) {
+      savepoint.abort();
+      ++skipped;
+    }
+  }
+}
+
 /// Applies records from `reader` into the rebuild schema, `batch_size` per transaction (or all
-/// into `transaction` when given), until the reader's end.
+/// into `transaction` when given, each isolated), until the reader's end.
 std::int64_t apply_records(pqxx::connection& connection, infra::LogReader& reader,
                            const infra::Keyring& keyring, std::size_t batch_size,
                            Progress& progress, std::int64_t& applied, std::int64_t& skipped,
                            pqxx::dbtransaction* transaction) {
   std::int64_t done = 0;
-  auto apply_batch = [&](pqxx::dbtransaction& work, std::size_t limit) {
-    std::size_t in_batch = 0;
-    while (in_batch < limit) {
-      auto record = reader.next();
-      if (!record) return false;
-      ++in_batch;
-      ++done;
-      auto envelope =
-          domain::EventEnvelope::from_record(record->headers, record->key, record->value);
-      if (!envelope) {
-        ++skipped;  // the live projector dead-lettered it
-        continue;
-      }
-      pqxx::subtransaction savepoint(work, "record");
-      try {
-        projections::apply_event(savepoint, *envelope, {record->partition, record->offset},
-                                 keyring);
-        savepoint.commit();
-        ++applied;
-      } catch (const projections::PoisonRecord&) {
-        savepoint.abort();
-        ++skipped;
-      }
-      progress.update(applied + skipped);
-    }
-    return true;
-  };
-  if (transaction) {
-    while (apply_batch(*transaction, batch_size)) {
-    }
-    return done;
-  }
+  std::vector<infra::ConsumedRecord> batch;
   while (true) {
-    pqxx::work work(connection);
-    work.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
-    bool more = apply_batch(work, batch_size);
-    work.commit();
-    if (!more) break;
+    batch.clear();
+    while (batch.size() < batch_size) {
+      auto record = reader.next();
+      if (!record) break;
+      batch.push_back(std::move(*record));
+    }
+    if (batch.empty()) break;
+    done += static_cast<std::int64_t>(batch.size());
+    if (transaction) {
+      apply_batch(*transaction, batch, keyring, true, applied, skipped);
+    } else {
+      std::int64_t batch_applied = 0, batch_skipped = 0;
+      try {
+        pqxx::work work(connection);
+        work.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
+        apply_batch(work, batch, keyring, false, batch_applied, batch_skipped);
+        work.commit();
+      } catch (const pqxx::sql_error&) {
+        batch_applied = batch_skipped = 0;
+        pqxx::work work(connection);
+        work.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
+        apply_batch(work, batch, keyring, true, batch_applied, batch_skipped);
+        work.commit();
+      }
+      applied += batch_applied;
+      skipped += batch_skipped;
+    }
+    progress.update(applied + skipped);
   }
   return done;
 }
