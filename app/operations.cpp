@@ -15,6 +15,7 @@
 #include "domain/envelope.h"
 #include "domain/json.h"
 #include "domain/position.h"
+#include "domain/upcasters.h"
 #include "infra/database.h"
 #include "infra/kafka.h"
 #include "infra/keyring.h"
@@ -438,7 +439,10 @@ std::int64_t write_log(const Settings& settings, const LogFilter& filter, std::o
   std::int64_t written = 0, read = 0;
   while (auto record = reader.next()) {
     progress.update(++read);
-    auto envelope = domain::EventEnvelope::from_record(record->headers, record->key, record->value);
+    auto logged = domain::EventEnvelope::from_record(record->headers, record->key, record->value);
+    if (!logged) continue;
+    // Exports show every event in its current version.
+    auto envelope = domain::upcast(std::move(logged).value());
     if (!envelope) continue;
     if (!filter.types.empty() && !filter.types.count(envelope->type)) continue;
     if (filter.from && envelope->time < *filter.from) continue;

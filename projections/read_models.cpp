@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "domain/log_entry.h"
+#include "domain/upcasters.h"
 #include "infra/checkpoint_watcher.h"
 #include "projections/accounts.h"
 #include "projections/algorithms.h"
@@ -109,7 +110,10 @@ bool rebuilding() {
 
 void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
                  domain::Position position, const infra::Keyring& keyring) {
-  if (!apply_to_read_model(transaction, envelope, position, keyring)) {
+  // Old versions are lifted to the current one first; the domain log keeps the record as logged.
+  auto current = domain::upcast(envelope);
+  if (!current) throw PoisonRecord(current.error().message);
+  if (!apply_to_read_model(transaction, *current, position, keyring)) {
     throw PoisonRecord("unknown event type '" + envelope.type + "'");
   }
   record_domain_event(transaction, envelope, position);
