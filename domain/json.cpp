@@ -61,6 +61,24 @@ std::optional<std::string> unsafe_json(std::string_view text) {
   return std::nullopt;
 }
 
+/// True when a number anywhere inside is infinite: RapidJSON 1.1 reads a few out-of-range numbers
+/// with many digits (`1.7976931348623159e308`) as infinity instead of refusing them, and its
+/// writer then drops them, leaving broken JSON.
+bool holds_infinity(const rapidjson::Value& value) {
+  if (value.IsDouble()) return !std::isfinite(value.GetDouble());
+  if (value.IsArray()) {
+    for (const auto& item : value.GetArray()) {
+      if (holds_infinity(item)) return true;
+    }
+  }
+  if (value.IsObject()) {
+    for (const auto& member : value.GetObject()) {
+      if (holds_infinity(member.value)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<rapidjson::Document> parse_json_object(std::string_view text, std::string_view what) {
@@ -77,6 +95,9 @@ Result<rapidjson::Document> parse_json_object(std::string_view text, std::string
                    " (at byte " + std::to_string(document.GetErrorOffset()) + ")");
   }
   if (!document.IsObject()) return invalid(std::string(what) + " must be a JSON object");
+  if (holds_infinity(document)) {
+    return invalid(std::string(what) + " holds a number beyond the range of a double");
+  }
   return document;
 }
 

@@ -9,6 +9,7 @@ packages=(
   libargon2-dev libcurl4-openssl-dev
   libopencv-dnn-dev libopencv-objdetect-dev opencv-data libstb-dev python3-onnx
   libgtest-dev libgmock-dev
+  clang-16 libclang-rt-16-dev llvm-16
   postgresql-15 postgresql-client-15
   kcat curl python3-yaml
   chromium fonts-liberation

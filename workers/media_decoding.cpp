@@ -329,6 +329,10 @@ Result<std::vector<double>> read_number_array(const rapidjson::Value& array,
     if (!array[i].IsNumber()) {
       return invalid(std::string(what) + " element " + std::to_string(i) + " is not a number");
     }
+    // RapidJSON 1.1 reads a few out-of-range numbers with many digits as infinity.
+    if (!std::isfinite(array[i].GetDouble())) {
+      return invalid(std::string(what) + " element " + std::to_string(i) + " is out of range");
+    }
     values.push_back(array[i].GetDouble());
   }
   return values;
@@ -347,6 +351,10 @@ Result<std::vector<SensorChannel>> read_rows(const rapidjson::Value& rows) {
       if (!member.value.IsNumber()) {
         return invalid("sensor row " + std::to_string(row) + " field '" + std::string(name) +
                        "' is not a number");
+      }
+      if (!std::isfinite(member.value.GetDouble())) {
+        return invalid("sensor row " + std::to_string(row) + " field '" + std::string(name) +
+                       "' is out of range");
       }
       auto channel = channels.find_or_add(name);
       if (!channel) return channel.error();
