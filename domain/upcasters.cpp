@@ -30,12 +30,15 @@ Result<std::string> lift_log_entry_v0(std::string_view payload) {
   // event_data may be the JSON text the seed stored in a string column.
   auto data = row.FindMember("event_data");
   if (data != row.MemberEnd() && data->value.IsString()) {
-    rapidjson::Document inner(&row.GetAllocator());
-    inner.Parse(data->value.GetString(), data->value.GetStringLength());
-    if (inner.HasParseError() || !inner.IsObject()) {
-      return invalid("log entry v0: field 'event_data' is text that is not a JSON object");
+    // Through parse_json_object, as any outside JSON: its checks (nesting depth first) come
+    // before RapidJSON's recursive parser.
+    auto inner = parse_json_object({data->value.GetString(), data->value.GetStringLength()},
+                                   "log entry v0 field 'event_data'");
+    if (!inner) {
+      return invalid("log entry v0: field 'event_data' is text that is not a JSON object (" +
+                     inner.error().message + ")");
     }
-    data->value.CopyFrom(inner, row.GetAllocator());
+    data->value.CopyFrom(*inner, row.GetAllocator());
   }
   auto ts = row.FindMember("ts");
   if (ts == row.MemberEnd() || !ts->value.IsString()) {
