@@ -20,7 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/media.h"
+
 using tidemark::domain::ErrorKind;
+using tidemark::testing::bmp_file;
+using tidemark::testing::noise_bmp;
+using tidemark::testing::plain_bmp;
 using tidemark::workers::load_runner;
 using tidemark::workers::RecordingInput;
 using tidemark::workers::Runner;
@@ -194,54 +199,6 @@ std::string sine_wav(std::uint16_t format, std::uint16_t bits, double amplitude 
 
 // ---------------------------------------------------------------------------------------------
 // Images
-
-/// A 24-bit uncompressed BMP; `pixel(x, y)` gives {r, g, b}.
-template <typename Pixel>
-std::string bmp_file(int width, int height, Pixel pixel) {
-  const int row_bytes = (width * 3 + 3) / 4 * 4;
-  const auto image_bytes = static_cast<std::uint32_t>(row_bytes * height);
-  std::string out = "BM";
-  append_u32(out, 14 + 40 + image_bytes);
-  append_u32(out, 0);
-  append_u32(out, 14 + 40);
-  append_u32(out, 40);  // BITMAPINFOHEADER
-  append_u32(out, static_cast<std::uint32_t>(width));
-  append_u32(out, static_cast<std::uint32_t>(height));  // positive: rows bottom-up
-  append_u16(out, 1);
-  append_u16(out, 24);
-  append_u32(out, 0);  // BI_RGB
-  append_u32(out, image_bytes);
-  append_u32(out, 2835);
-  append_u32(out, 2835);
-  append_u32(out, 0);
-  append_u32(out, 0);
-  for (int y = height - 1; y >= 0; --y) {
-    std::string row;
-    for (int x = 0; x < width; ++x) {
-      std::array<std::uint8_t, 3> rgb = pixel(x, y);
-      row.push_back(static_cast<char>(rgb[2]));
-      row.push_back(static_cast<char>(rgb[1]));
-      row.push_back(static_cast<char>(rgb[0]));
-    }
-    row.resize(static_cast<std::size_t>(row_bytes), '\0');
-    out += row;
-  }
-  return out;
-}
-
-std::string plain_bmp(int width, int height, std::array<std::uint8_t, 3> rgb) {
-  return bmp_file(width, height, [&](int, int) { return rgb; });
-}
-
-std::string noise_bmp(int width, int height, unsigned seed) {
-  std::mt19937 random(seed);
-  std::uniform_int_distribution<int> byte(0, 255);
-  return bmp_file(width, height, [&](int, int) {
-    return std::array<std::uint8_t, 3>{static_cast<std::uint8_t>(byte(random)),
-                                       static_cast<std::uint8_t>(byte(random)),
-                                       static_cast<std::uint8_t>(byte(random))};
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Hand-made ONNX models (protobuf written field by field), for the sensor and audio inputs.
