@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libpistache-dev librdkafka-dev libpqxx-dev libpq-dev rapidjson-dev libssl-dev
   libargon2-dev libcurl4-openssl-dev
-  libopencv-dnn-dev libopencv-objdetect-dev opencv-data libstb-dev python3-onnx
+  libopencv-dnn-dev libopencv-objdetect-dev opencv-data libpng-dev libjpeg-dev python3-onnx
   libgtest-dev libgmock-dev
   clang-16 libclang-rt-16-dev llvm-16
   postgresql-15 postgresql-client-15

@@ -13,18 +13,6 @@
 #include <optional>
 #include <unordered_map>
 
-// stb_image is compiled here and nowhere else. Only the formats we accept are built in, and only
-// decoding from memory. Its header comes from a SYSTEM include directory, so its warnings stay
-// out of our -Werror build.
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-#define STBI_NO_STDIO
-#define STBI_NO_LINEAR
-#define STBI_NO_HDR
-#include <stb_image.h>
-
 namespace tidemark::workers {
 
 using domain::invalid;
@@ -240,43 +228,6 @@ double WavAudio::sample(std::size_t frame, std::size_t channel) const {
     default:
       return static_cast<std::int32_t>(read_u32(data_, offset)) / 2147483648.0;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Images
-
-Result<DecodedImage> decode_image(std::string_view bytes, std::size_t max_pixels) {
-  if (bytes.empty()) return invalid("image is empty");
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
-    return invalid("image of " + std::to_string(bytes.size()) + " bytes is too large to decode");
-  }
-  const auto* buffer = reinterpret_cast<const stbi_uc*>(bytes.data());
-  const int length = static_cast<int>(bytes.size());
-  int width = 0;
-  int height = 0;
-  int channels = 0;
-  if (stbi_info_from_memory(buffer, length, &width, &height, &channels) == 0) {
-    return invalid(std::string("image is not a readable PNG, JPEG or BMP (") +
-                   stbi_failure_reason() + ")");
-  }
-  if (width <= 0 || height <= 0) return invalid("image has no pixels");
-  const std::size_t pixels = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
-  if (pixels > max_pixels) {
-    return invalid("image of " + std::to_string(width) + "x" + std::to_string(height) + " = " +
-                   std::to_string(pixels) + " pixels exceeds the limit of " +
-                   std::to_string(max_pixels) + " pixels");
-  }
-  std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
-      stbi_load_from_memory(buffer, length, &width, &height, &channels, 3), stbi_image_free);
-  if (!decoded) {
-    return invalid(std::string("image could not be decoded (") + stbi_failure_reason() + ")");
-  }
-  DecodedImage image;
-  image.width = width;
-  image.height = height;
-  image.channels = 3;
-  image.pixels.assign(decoded.get(), decoded.get() + static_cast<std::size_t>(width) * height * 3);
-  return image;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,10 +64,10 @@ struct DecodedImage {
   std::vector<std::uint8_t> pixels;
 };
 
-/// Decodes a PNG, JPEG or BMP from memory into 8-bit RGB. Images with more than `max_pixels`
-/// pixels are refused from their header, before any pixel is decoded; undecodable bytes are
-/// `invalid` errors naming stb_image's reason. (stb_image decodes a BMP or JPEG cut short inside
-/// its pixel data, the missing pixels black.)
+/// Decodes a PNG (libpng), JPEG (libjpeg-turbo) or BMP (uncompressed 24/32-bit) from memory into
+/// 8-bit RGB; transparent PNG pixels are composited onto black. Images with more than
+/// `max_pixels` pixels are refused from their header, before any pixel is decoded; undecodable
+/// or truncated bytes are `invalid` errors naming the reason (image_decoding.cpp).
 domain::Result<DecodedImage> decode_image(std::string_view bytes, std::size_t max_pixels);
 
 /// One named series of readings.

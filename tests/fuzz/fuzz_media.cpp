@@ -1,6 +1,6 @@
 // Uploaded recordings as the inference workers decode them. The first byte picks the mode:
 //   a  BYTES                  a WAV file, then every sample read as the audio runners read them;
-//   b  BYTES                  a PNG, JPEG or BMP through stb_image;
+//   b  BYTES                  a PNG, JPEG or BMP;
 //   c  TEXT                   sensor readings in JSON;
 //   d  CONTENT-TYPE\nBYTES    the media type picks the decoder, as the runners do.
 
@@ -40,61 +40,7 @@ void wav(std::string_view bytes) {
   }
 }
 
-/// A known fault outside our code, reported and not yet worked around: stb_image 2.27 (Debian
-/// 12's libstb-dev) builds a JPEG Huffman table (DHT) without checking that its 16 symbol counts
-/// add up to at most 256, and writes past the table's arrays when they do not
-/// (stbi__build_huffman; upstream checks since 2.28). This finds every DHT table stb could read,
-/// walking the markers as stb does: junk before a marker and 0xFF fill bytes (even before SOI) are
-/// skipped; after a
-/// scan header (SOS), entropy-coded data runs to the first 0xFF followed by neither 0x00 (a
-/// stuffed byte) nor a restart marker. It may find more tables than stb reads, never fewer.
-bool jpeg_has_oversized_huffman_table(std::string_view bytes) {
-  auto byte = [&](std::size_t at) {
-    return at < bytes.size() ? static_cast<unsigned char>(bytes[at]) : 0u;
-  };
-  // SOI, after any number of fill bytes
-  std::size_t at = 0;
-  while (at < bytes.size() && byte(at) == 0xFF) ++at;
-  if (at == 0 || byte(at) != 0xD8) return false;
-  ++at;
-  while (at < bytes.size()) {
-    while (at < bytes.size() && byte(at) != 0xFF) ++at;
-    while (at < bytes.size() && byte(at) == 0xFF) ++at;
-    if (at >= bytes.size()) return false;
-    unsigned marker = byte(at++);
-    if (marker == 0xD9) return false;  // EOI
-    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
-    const std::size_t length = byte(at) << 8 | byte(at + 1);
-    if (marker == 0xC4) {  // DHT: tables of 1 + 16 + (sum of the counts) bytes each
-      std::size_t table = at + 2;
-      for (long left = static_cast<long>(length) - 2; left > 0 && table < bytes.size();) {
-        std::size_t symbols = 0;
-        for (std::size_t i = 1; i <= 16; ++i) symbols += byte(table + i);
-        if (symbols > 256) return true;
-        table += 17 + symbols;
-        left -= static_cast<long>(17 + symbols);
-      }
-    }
-    at += length;
-    if (marker == 0xDA) {  // SOS: skip the entropy-coded data
-      while (at < bytes.size()) {
-        if (byte(at) != 0xFF) {
-          ++at;
-          continue;
-        }
-        std::size_t next = at;
-        while (next < bytes.size() && byte(next) == 0xFF) ++next;
-        unsigned after = byte(next);
-        if (next < bytes.size() && after != 0x00 && !(after >= 0xD0 && after <= 0xD7)) break;
-        at = next + 1;
-      }
-    }
-  }
-  return false;
-}
-
 void image(std::string_view bytes) {
-  if (jpeg_has_oversized_huffman_table(bytes)) return;
   auto decoded = decode_image(bytes, kMaxPixels);
   if (!decoded) return;
   check(decoded->width > 0 && decoded->height > 0, "decoded image without pixels");

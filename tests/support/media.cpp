@@ -1,6 +1,14 @@
 #include "tests/support/media.h"
 
+// jpeglib.h uses size_t and FILE without including their headers.
+#include <cstdio>
+#include <jpeglib.h>
+#include <png.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <numbers>
 #include <random>
 
@@ -62,6 +70,65 @@ std::string noise_bmp(int width, int height, unsigned seed) {
     return Rgb{static_cast<std::uint8_t>(byte(random)), static_cast<std::uint8_t>(byte(random)),
                static_cast<std::uint8_t>(byte(random))};
   });
+}
+
+std::string jpeg_file(int width, int height, const std::function<Rgb(int x, int y)>& pixel,
+                      int quality, bool progressive) {
+  jpeg_compress_struct info;
+  jpeg_error_mgr errors;
+  info.err = jpeg_std_error(&errors);  // exits the process on error: a test bug, not a case
+  jpeg_create_compress(&info);
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&info, &buffer, &size);
+  info.image_width = static_cast<JDIMENSION>(width);
+  info.image_height = static_cast<JDIMENSION>(height);
+  info.input_components = 3;
+  info.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&info);
+  jpeg_set_quality(&info, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&info);
+  jpeg_start_compress(&info, TRUE);
+  std::vector<std::uint8_t> row(static_cast<std::size_t>(width) * 3);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      Rgb rgb = pixel(x, y);
+      std::memcpy(row.data() + static_cast<std::size_t>(x) * 3, rgb.data(), 3);
+    }
+    JSAMPROW row_pointer = row.data();
+    jpeg_write_scanlines(&info, &row_pointer, 1);
+  }
+  jpeg_finish_compress(&info);
+  jpeg_destroy_compress(&info);
+  std::string out(reinterpret_cast<const char*>(buffer), size);
+  std::free(buffer);
+  return out;
+}
+
+std::string rgba_png(int width, int height,
+                     const std::function<std::array<std::uint8_t, 4>(int x, int y)>& pixel) {
+  std::vector<std::uint8_t> pixels;
+  pixels.reserve(static_cast<std::size_t>(width) * height * 4);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      auto rgba = pixel(x, y);
+      pixels.insert(pixels.end(), rgba.begin(), rgba.end());
+    }
+  }
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = static_cast<png_uint_32>(width);
+  image.height = static_cast<png_uint_32>(height);
+  image.format = PNG_FORMAT_RGBA;
+  png_alloc_size_t size = 0;
+  png_image_write_to_memory(&image, nullptr, &size, 0, pixels.data(), 0, nullptr);
+  std::string out(size, '\0');
+  if (png_image_write_to_memory(&image, out.data(), &size, 0, pixels.data(), 0, nullptr) == 0) {
+    return {};
+  }
+  out.resize(size);
+  return out;
 }
 
 std::string wav_file(std::uint16_t format, std::uint16_t channels, std::uint32_t sample_rate,

@@ -15,6 +15,12 @@ using Rgb = std::array<std::uint8_t, 3>;
 std::string bmp_file(int width, int height, const std::function<Rgb(int x, int y)>& pixel);
 std::string plain_bmp(int width, int height, Rgb rgb);
 std::string noise_bmp(int width, int height, unsigned seed);
+/// A baseline (or progressive) JPEG written by libjpeg at `quality` (1..100).
+std::string jpeg_file(int width, int height, const std::function<Rgb(int x, int y)>& pixel,
+                      int quality = 90, bool progressive = false);
+/// An 8-bit RGBA PNG written by libpng; `pixel(x, y)` gives red, green, blue and alpha.
+std::string rgba_png(int width, int height,
+                     const std::function<std::array<std::uint8_t, 4>(int x, int y)>& pixel);
 
 /// A RIFF/WAVE file: `format` 1 (PCM) or 3 (IEEE float), `samples` already encoded.
 std::string wav_file(std::uint16_t format, std::uint16_t channels, std::uint32_t sample_rate,

@@ -24,6 +24,9 @@
 
 using tidemark::domain::ErrorKind;
 using tidemark::testing::bmp_file;
+using tidemark::testing::jpeg_file;
+using tidemark::testing::Rgb;
+using tidemark::testing::rgba_png;
 using tidemark::testing::noise_bmp;
 using tidemark::testing::plain_bmp;
 using tidemark::workers::load_runner;
@@ -652,14 +655,17 @@ TEST(OnnxRunner, RefusesWhatItCannotRead) {
             std::string::npos);
   EXPECT_NE(run_invalid(*runner, "image/png", "not a png").find("PNG, JPEG or BMP"),
             std::string::npos);
-  // A cut header is refused; stb_image decodes an image cut inside its pixels, the missing ones
-  // black. Neither may crash or read beyond the input.
+  // An image cut anywhere, in its header or its pixels, is refused, without reading beyond it.
   const std::string image = plain_bmp(16, 16, {1, 2, 3});
-  for (std::size_t length = 0; length < 54; ++length) {
+  for (std::size_t length = 0; length < image.size(); ++length) {
     run_invalid(*runner, "image/bmp", std::string_view(image).substr(0, length));
   }
-  for (std::size_t length = 54; length < image.size(); length += 7) {
-    run_exact(*runner, "image/bmp", std::string_view(image).substr(0, length));
+  EXPECT_NE(run_invalid(*runner, "image/bmp", std::string_view(image).substr(0, 100))
+                .find("BMP: pixel data of 16x16 is cut short"),
+            std::string::npos);
+  const std::string jpeg = jpeg_file(16, 16, [](int, int) { return Rgb{200, 10, 10}; });
+  for (std::size_t length = 0; length < jpeg.size(); length += 5) {
+    run_exact(*runner, "image/jpeg", std::string_view(jpeg).substr(0, length));
   }
   RunnerSettings small = settings();
   small.max_pixels = 1000;
@@ -668,6 +674,35 @@ TEST(OnnxRunner, RefusesWhatItCannotRead) {
   auto message = run_invalid(*limited, "image/bmp", plain_bmp(40, 30, {0, 0, 0}));
   EXPECT_NE(message.find("40x30 = 1200 pixels exceeds the limit of 1000"), std::string::npos)
       << message;
+}
+
+TEST(OnnxRunner, ReadsJpegAndPng) {
+  auto runner = load("onnx:color/model.onnx");
+  ASSERT_TRUE(runner);
+  for (bool progressive : {false, true}) {
+    SCOPED_TRACE(progressive ? "progressive" : "baseline");
+    auto jpeg = jpeg_file(
+        48, 40, [](int x, int) { return x < 8 ? Rgb{0, 200, 0} : Rgb{230, 20, 20}; }, 85,
+        progressive);
+    auto out = run_ok(*runner, "image/jpeg", jpeg);
+    EXPECT_STREQ(out["label"].GetString(), "red");
+  }
+  // Transparent pixels count as black: a blue half and a transparent half is blue.
+  auto png = rgba_png(32, 32, [](int x, int) {
+    return x < 16 ? std::array<std::uint8_t, 4>{0, 0, 255, 255}
+                  : std::array<std::uint8_t, 4>{0, 255, 0, 0};
+  });
+  auto out = run_ok(*runner, "image/png", png);
+  EXPECT_STREQ(out["label"].GetString(), "blue");
+  EXPECT_LT(out["scores"]["green"].GetDouble(), 0.1);
+
+  RunnerSettings small = settings();
+  small.max_pixels = 1000;
+  auto limited = load("onnx:color/model.onnx", small);
+  ASSERT_TRUE(limited);
+  auto big = jpeg_file(50, 30, [](int, int) { return Rgb{0, 0, 0}; });
+  EXPECT_NE(run_invalid(*limited, "image/jpeg", big).find("50x30 = 1500 pixels exceeds"),
+            std::string::npos);
 }
 
 TEST(OnnxRunner, CorruptPngNeverCrashes) {
