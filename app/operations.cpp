@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <pqxx/pqxx>
 #include <set>
 
@@ -136,6 +137,8 @@ std::vector<TableChecksum> checksums(pqxx::transaction_base& transaction,
 void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRecord>& batch,
                  const infra::Keyring& keyring, bool isolate, std::int64_t& applied,
                  std::int64_t& skipped) {
+  std::optional<projections::ReadModelBatch> applying;
+  if (!isolate) applying.emplace(work, keyring);
   for (const auto& record : batch) {
     auto envelope = domain::EventEnvelope::from_record(record.headers, record.key, record.value);
     if (!envelope) {
@@ -145,16 +148,18 @@ void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRec
     domain::Position position{record.partition, record.offset};
     if (!isolate) {
       try {
-        projections::apply_event(work, *envelope, position, keyring);
+        applying->apply(*envelope, position);
         ++applied;
       } catch (const projections::PoisonRecord&) {
-        ++skipped;  // thrown before any statement of the record ran
+        ++skipped;  // thrown before the record changed anything
       }
       continue;
     }
     pqxx::subtransaction savepoint(work, "record");
     try {
-      projections::apply_event(savepoint, *envelope, position, keyring);
+      projections::ReadModelBatch alone(savepoint, keyring);
+      alone.apply(*envelope, position);
+      alone.finish();
       savepoint.commit();
       ++applied;
     } catch (const projections::PoisonRecord&) {
@@ -165,6 +170,7 @@ void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRec
       ++skipped;
     }
   }
+  if (applying) applying->finish();
 }
 
 /// Applies records from `reader` into the rebuild schema, `batch_size` per transaction (or all

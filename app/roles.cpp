@@ -282,11 +282,7 @@ class ProjectorRole {
     const infra::Keyring& keyring = role->keyring_;
     role->start({url, bootstrap, settings.events_topic, settings.dead_letter_topic,
                  settings.projector_group, static_cast<std::size_t>(settings.projector_batch_size),
-                 projections::kReadModelsProjection,
-                 [&keyring](pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                            domain::Position position) {
-                   projections::apply_event(transaction, envelope, position, keyring);
-                 },
+                 projections::kReadModelsProjection, projections::read_model_batches(keyring),
                  infra::kafka_security(settings)});
     return role;
   }
@@ -307,7 +303,8 @@ class ProjectorRole {
     }
     role->start({url, bootstrap, settings.events_topic, "", settings.mailer_group,
                  static_cast<std::size_t>(settings.projector_batch_size),
-                 workers::kMailerProjection, workers::mail_applier(role->keyring_, *role->sender_),
+                 workers::kMailerProjection,
+                 projections::each_record(workers::mail_applier(role->keyring_, *role->sender_)),
                  infra::kafka_security(settings)});
     return role;
   }

@@ -27,20 +27,6 @@ std::optional<std::string> owner_text(const domain::LogEntry& entry) {
   return entry.owner_id ? std::optional<std::string>(entry.owner_id->to_string()) : std::nullopt;
 }
 
-void apply_log_entry_recorded(pqxx::dbtransaction& transaction,
-                              const domain::EventEnvelope& envelope, domain::Position position) {
-  domain::LogEntry entry = decoded_entry(envelope);
-  transaction.exec_params(
-      "INSERT INTO event_log (event_id, user_id, session_id, event_type, event_data, "
-      "event_source, log_level, ts, recorded_at, log_partition, log_offset, owner_id) "
-      "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11, "
-      "$12::uuid) ON CONFLICT (event_id) DO NOTHING",
-      entry.event_id.to_string(), entry.user_id, entry.session_id, entry.event_type,
-      entry.event_data_json, entry.event_source, entry.log_level,
-      domain::format_timestamp(entry.ts), domain::format_timestamp(envelope.time),
-      position.partition, position.offset, owner_text(entry));
-}
-
 /// A correction replaces the content; the entry keeps its owner and its place in the log.
 void apply_log_entry_corrected(pqxx::dbtransaction& transaction,
                                const domain::EventEnvelope& envelope) {
@@ -64,11 +50,7 @@ void apply_log_entry_redacted(pqxx::dbtransaction& transaction,
 
 /// Applies the event to the read model its type belongs to; false for an unknown type.
 bool apply_to_read_model(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                         domain::Position position, const infra::Keyring& keyring) {
-  if (envelope.type == domain::kLogEntryRecordedV1) {
-    apply_log_entry_recorded(transaction, envelope, position);
-    return true;
-  }
+                         const infra::Keyring& keyring) {
   if (envelope.type == domain::kLogEntryCorrectedV1) {
     apply_log_entry_corrected(transaction, envelope);
     return true;
@@ -84,16 +66,13 @@ bool apply_to_read_model(pqxx::dbtransaction& transaction, const domain::EventEn
          apply_job_event(transaction, envelope);
 }
 
-void record_domain_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                         domain::Position position) {
-  transaction.exec_params(
-      "INSERT INTO domain_events (log_partition, log_offset, event_id, type, source, subject, "
-      "aggregate_key, actor, correlation_id, time, payload) "
-      "VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, NULLIF($8, ''), NULLIF($9, ''), "
-      "$10::timestamptz, $11::jsonb) ON CONFLICT DO NOTHING",
-      position.partition, position.offset, envelope.id, envelope.type, envelope.source,
-      envelope.subject, envelope.key, envelope.actor, envelope.correlation_id,
-      domain::format_timestamp(envelope.time), envelope.payload);
+/// NULL for an absent or empty text, in a COPY row.
+const char* or_null(const std::optional<std::string>& text) {
+  return text && !text->empty() ? text->c_str() : nullptr;
+}
+
+const char* or_null(const std::string& text) {
+  return text.empty() ? nullptr : text.c_str();
 }
 
 std::atomic<bool> rebuilding_flag{false};
@@ -108,15 +87,106 @@ bool rebuilding() {
   return rebuilding_flag;
 }
 
-void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                 domain::Position position, const infra::Keyring& keyring) {
+/// Rows waiting for COPY, as their columns' text.
+struct ReadModelBatch::Gathered {
+  struct LogEntryRow {
+    domain::LogEntry entry;
+    std::string recorded_at;
+    domain::Position position;
+  };
+  struct DomainEventRow {
+    domain::EventEnvelope envelope;
+    domain::Position position;
+  };
+  std::vector<LogEntryRow> log_entries;
+  std::vector<DomainEventRow> domain_events;
+  bool staging_table_ready = false;
+};
+
+ReadModelBatch::ReadModelBatch(pqxx::dbtransaction& transaction, const infra::Keyring& keyring)
+    : transaction_(transaction), keyring_(keyring), gathered_(std::make_unique<Gathered>()) {}
+
+ReadModelBatch::~ReadModelBatch() = default;
+
+void ReadModelBatch::apply(const domain::EventEnvelope& envelope, domain::Position position) {
   // Old versions are lifted to the current one first; the domain log keeps the record as logged.
   auto current = domain::upcast(envelope);
   if (!current) throw PoisonRecord(current.error().message);
-  if (!apply_to_read_model(transaction, *current, position, keyring)) {
-    throw PoisonRecord("unknown event type '" + envelope.type + "'");
+  if (current->type == domain::kLogEntryRecordedV1) {
+    gathered_->log_entries.push_back(
+        {decoded_entry(*current), domain::format_timestamp(current->time), position});
+  } else {
+    // This event may read or change what the gathered ones write.
+    write_log_entries();
+    if (!apply_to_read_model(transaction_, *current, keyring_)) {
+      throw PoisonRecord("unknown event type '" + envelope.type + "'");
+    }
   }
-  record_domain_event(transaction, envelope, position);
+  gathered_->domain_events.push_back({envelope, position});
+}
+
+void ReadModelBatch::finish() {
+  write_log_entries();
+  auto& rows = gathered_->domain_events;
+  if (rows.empty()) return;
+  // Each record applies once per projection (its position is locked and moved in the same
+  // transaction), so no row is there already: COPY straight into the table.
+  pqxx::stream_to copy(transaction_, "domain_events",
+                       std::vector<std::string>{"log_partition", "log_offset", "event_id", "type",
+                                                "source", "subject", "aggregate_key", "actor",
+                                                "correlation_id", "time", "payload"});
+  for (const auto& [envelope, position] : rows) {
+    copy << std::make_tuple(position.partition, position.offset, envelope.id, envelope.type,
+                            envelope.source, or_null(envelope.subject), envelope.key,
+                            or_null(envelope.actor), or_null(envelope.correlation_id),
+                            domain::format_timestamp(envelope.time), envelope.payload);
+  }
+  copy.complete();
+  rows.clear();
+}
+
+void ReadModelBatch::write_log_entries() {
+  auto& rows = gathered_->log_entries;
+  if (rows.empty()) return;
+  // A log entry may be recorded twice (a producer retry): COPY into a staging table, then insert
+  // what is new. The staging table is this session's, emptied by the same statement.
+  if (!gathered_->staging_table_ready) {
+    auto missing = transaction_.exec("SELECT to_regclass('pg_temp.staged_event_log') IS NULL");
+    if (missing[0][0].as<bool>()) {
+      transaction_.exec(
+          "CREATE TEMP TABLE staged_event_log (LIKE event_log INCLUDING DEFAULTS) "
+          "ON COMMIT DELETE ROWS");
+    }
+    gathered_->staging_table_ready = true;
+  }
+  static const std::vector<std::string> columns{
+      "event_id",   "user_id",   "session_id", "event_type",    "event_data", "event_source",
+      "log_level",  "ts",        "recorded_at", "log_partition", "log_offset", "owner_id"};
+  {
+    pqxx::stream_to copy(transaction_, "staged_event_log", columns);
+    for (const auto& [entry, recorded_at, position] : rows) {
+      std::optional<std::string> owner = owner_text(entry);
+      copy << std::make_tuple(entry.event_id.to_string(), entry.user_id, or_null(entry.session_id),
+                              entry.event_type, entry.event_data_json, entry.event_source,
+                              entry.log_level, domain::format_timestamp(entry.ts), recorded_at,
+                              position.partition, position.offset, or_null(owner));
+    }
+    copy.complete();
+  }
+  transaction_.exec(
+      "WITH staged AS (DELETE FROM staged_event_log RETURNING *) "
+      "INSERT INTO event_log (event_id, user_id, session_id, event_type, event_data, "
+      "event_source, log_level, ts, recorded_at, log_partition, log_offset, owner_id) "
+      "SELECT event_id, user_id, session_id, event_type, event_data, event_source, log_level, "
+      "ts, recorded_at, log_partition, log_offset, owner_id FROM staged "
+      "ORDER BY log_partition, log_offset ON CONFLICT (event_id) DO NOTHING");
+  rows.clear();
+}
+
+BatchFactory read_model_batches(const infra::Keyring& keyring) {
+  return [&keyring](pqxx::dbtransaction& transaction) -> std::unique_ptr<Batch> {
+    return std::make_unique<ReadModelBatch>(transaction, keyring);
+  };
 }
 
 std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,

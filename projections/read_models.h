@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <pqxx/connection>
 #include <pqxx/dbtransaction>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include "domain/envelope.h"
 #include "domain/position.h"
 #include "infra/keyring.h"
+#include "projections/batch.h"
 
 namespace tidemark::projections {
 
@@ -40,10 +42,29 @@ void outside_read_models(pqxx::dbtransaction& transaction, const std::string& st
   transaction.exec_params(statement, std::forward<Parameters>(parameters)...);
 }
 
-/// Applies events to the read-model tables inside the caller's transaction. Applying the same
-/// event twice changes nothing the second time. `keyring` opens sealed personal data.
-void apply_event(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-                 domain::Position position, const infra::Keyring& keyring);
+/// Applies events to the read-model tables inside one transaction (or savepoint), in log order.
+/// Rows that only add to a table (event-log entries, the domain log) are gathered and written
+/// with COPY, one round trip per table rather than one per event: before any other event
+/// applies, so that it sees every event before it, and at `finish`. Applying the same event twice
+/// changes nothing the second time. `keyring` opens sealed personal data.
+class ReadModelBatch final : public Batch {
+ public:
+  ReadModelBatch(pqxx::dbtransaction& transaction, const infra::Keyring& keyring);
+  ~ReadModelBatch() override;
+  void apply(const domain::EventEnvelope& envelope, domain::Position position) override;
+  void finish() override;
+
+ private:
+  struct Gathered;
+  void write_log_entries();
+
+  pqxx::dbtransaction& transaction_;
+  const infra::Keyring& keyring_;
+  std::unique_ptr<Gathered> gathered_;
+};
+
+/// Read-model batches for projectors and rebuilds.
+BatchFactory read_model_batches(const infra::Keyring& keyring);
 
 /// Next offset to apply per partition for `projection` on `topic` (absent: from the start).
 std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,

@@ -45,8 +45,9 @@ void InferenceWorker::run(const std::atomic<bool>& stop) {
       options_.database_url, options_.bootstrap_servers, options_.topic,
       "",  // records nobody can read are the read models' to dead-letter
       options_.group_id, options_.batch_size, "inference",
-      [this](pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope,
-             domain::Position) { handle(transaction, envelope); },
+      projections::each_record([this](pqxx::dbtransaction& transaction,
+                                      const domain::EventEnvelope& envelope,
+                                      domain::Position) { handle(transaction, envelope); }),
       options_.kafka_security});
   projector.run(stop);
   producer_->flush(std::chrono::milliseconds(5000));

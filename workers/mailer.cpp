@@ -102,7 +102,7 @@ void SmtpSender::send(const domain::Mail& mail) {
   }
 }
 
-Projector::Applier mail_applier(const infra::Keyring& keyring, MailSender& sender) {
+projections::RecordApplier mail_applier(const infra::Keyring& keyring, MailSender& sender) {
   return [&keyring, &sender](pqxx::dbtransaction& transaction,
                              const domain::EventEnvelope& envelope, domain::Position) {
     if (envelope.type != domain::kAccountTokenIssuedV1) return;

@@ -52,6 +52,6 @@ class SmtpSender : public MailSender {
 /// The mailer's applier: sends the mail sealed in each `user.token_issued` event once (a
 /// delivery is recorded in the batch's transaction; a crash between sending and committing
 /// can send it again). Mail of a deleted user cannot be opened and is not sent.
-Projector::Applier mail_applier(const infra::Keyring& keyring, MailSender& sender);
+projections::RecordApplier mail_applier(const infra::Keyring& keyring, MailSender& sender);
 
 }  // namespace tidemark::workers

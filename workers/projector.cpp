@@ -60,6 +60,8 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, boo
   pqxx::work transaction(connection());
   auto next_offsets =
       projections::lock_offsets(transaction, options_.projection, options_.topic, partitions);
+  std::unique_ptr<projections::Batch> applying;
+  if (!isolate_records) applying = options_.begin_batch(transaction);
   for (const auto& record : batch) {
     auto& next_offset = next_offsets[record.partition];
     if (record.offset < next_offset) continue;  // already applied
@@ -70,7 +72,9 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, boo
       if (isolate_records) {
         pqxx::subtransaction savepoint(transaction, "record");
         try {
-          options_.applier(savepoint, *envelope, position);
+          auto alone = options_.begin_batch(savepoint);
+          alone->apply(*envelope, position);
+          alone->finish();
           savepoint.commit();
         } catch (const pqxx::sql_error& error) {
           if (infra::is_connection_failure(std::current_exception())) throw;
@@ -78,13 +82,14 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, boo
           throw projections::PoisonRecord(std::string("rejected by PostgreSQL: ") + error.what());
         }
       } else {
-        options_.applier(transaction, *envelope, position);
+        applying->apply(*envelope, position);
       }
     } catch (const projections::PoisonRecord& poison) {
       dead_letter(record, poison.what());
     }
     next_offset = record.offset + 1;
   }
+  if (applying) applying->finish();
   for (const auto& [partition, next_offset] : next_offsets) {
     projections::store_offset(transaction, options_.projection, options_.topic, partition,
                               next_offset);

@@ -12,6 +12,7 @@
 #include "domain/envelope.h"
 #include "domain/position.h"
 #include "infra/kafka.h"
+#include "projections/batch.h"
 
 namespace tidemark::workers {
 
@@ -19,14 +20,10 @@ namespace tidemark::workers {
 /// new positions are written in one transaction, and records below the stored position
 /// (redeliveries, a rebalance overlap) are skipped. Records that can never apply go to the
 /// dead-letter topic, with the reason, before the position moves past them. What applying
-/// means is the `applier`'s: the read models for the projector role, mail for the mailer.
+/// means is the batches' of `begin_batch`: the read models for the projector role, mail for
+/// the mailer, jobs for the inference worker.
 class Projector {
  public:
-  /// Applies one record inside the batch's transaction; throws projections::PoisonRecord for a
-  /// record that can never apply.
-  using Applier =
-      std::function<void(pqxx::dbtransaction&, const domain::EventEnvelope&, domain::Position)>;
-
   struct Options {
     std::string database_url;
     std::string bootstrap_servers;
@@ -35,7 +32,7 @@ class Projector {
     std::string group_id = "tidemark-projector";
     std::size_t batch_size = 500;
     std::string projection;  ///< the name its positions are stored under
-    Applier applier;
+    projections::BatchFactory begin_batch;
     infra::KafkaSecurity kafka_security{};
   };
 

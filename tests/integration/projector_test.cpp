@@ -5,6 +5,8 @@
 #include <pqxx/pqxx>
 #include <random>
 
+#include "domain/log_entry.h"
+#include "infra/ids.h"
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
 
@@ -57,6 +59,52 @@ TEST(Projector, KilledMidStreamAndRestartedNeitherLosesNorDuplicates) {
                       "WHERE projection = 'read_models'")[0]
                 .as<std::int64_t>(),
             log_end);
+}
+
+// The read-model projector writes appended rows with COPY at the end of a batch; an event that
+// reads or changes them in the same batch must still see every event before it.
+TEST(Projector, OneBatchAppliesItsEventsInLogOrder) {
+  TestStack stack;
+  stack.stop_projector();
+  infra::EventProducer raw(infra::EventProducer::Options{stack.bootstrap_servers(), "raw", 5000});
+  auto append = [&](std::string_view type, std::string payload) {
+    // One key: one partition, so the log order is the order written here.
+    auto envelope = infra::new_event("/test", type, "one-key", "", std::move(payload), "", "test");
+    ASSERT_TRUE(raw.append_and_wait("tidemark.events", envelope.key, envelope.payload,
+                                    envelope.headers()));
+  };
+  auto entry = [](const domain::Uuid& id, int version) {
+    return domain::LogEntry{id,    "user-1",        std::nullopt,
+                            "tap", R"({"v":)" + std::to_string(version) + "}",
+                            "ios", "info",          domain::now_utc(),
+                            std::nullopt, std::nullopt};
+  };
+  const domain::Uuid redacted = infra::random_uuid();
+  const domain::Uuid corrected = infra::random_uuid();
+  const domain::Uuid kept = infra::random_uuid();
+  append(domain::kLogEntryRecordedV1, domain::encode_log_entry_payload(entry(redacted, 1)));
+  // The same entry logged twice (a producer retry): the first one counts.
+  append(domain::kLogEntryRecordedV1, domain::encode_log_entry_payload(entry(redacted, 2)));
+  append(domain::kLogEntryRecordedV1, domain::encode_log_entry_payload(entry(corrected, 1)));
+  append(domain::kLogEntryRedactedV1, domain::encode_log_entry_redacted(redacted));
+  append(domain::kLogEntryCorrectedV1, domain::encode_log_entry_payload(entry(corrected, 3)));
+  append(domain::kLogEntryRecordedV1, domain::encode_log_entry_payload(entry(kept, 1)));
+  append(domain::kLogEntryRecordedV1, domain::encode_log_entry_payload(entry(kept, 2)));
+  stack.start_projector();
+  ASSERT_TRUE(stack.wait_until_projected(30s)) << stack.projector().output();
+
+  auto connection = stack.connect();
+  pqxx::nontransaction sql(*connection);
+  auto version = [&](const domain::Uuid& id) {
+    auto rows = sql.exec_params("SELECT event_data->>'v' FROM event_log WHERE event_id = $1",
+                                id.to_string());
+    return rows.empty() ? std::string("absent") : rows[0][0].as<std::string>();
+  };
+  EXPECT_EQ(version(redacted), "absent");
+  EXPECT_EQ(version(corrected), "3");
+  EXPECT_EQ(version(kept), "1");
+  EXPECT_EQ(sql.exec1("SELECT count(*) FROM domain_events WHERE source = '/test'")[0].as<int>(),
+            7);
 }
 
 TEST(Projector, PoisonRecordsGoToTheDeadLetterTopicAndTheStreamGoesOn) {
