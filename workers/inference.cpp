@@ -33,6 +33,20 @@ std::optional<domain::Result<std::string>> run_with_limit(
 
 }  // namespace
 
+class InferenceWorker::JobBatch final : public projections::Batch {
+ public:
+  JobBatch(InferenceWorker& worker, pqxx::dbtransaction& transaction)
+      : worker_(worker), transaction_(transaction) {}
+  void apply(const domain::EventEnvelope& envelope, domain::Position) override {
+    worker_.handle(transaction_, envelope);
+  }
+  void finish() override { worker_.wait_for_outcomes(); }
+
+ private:
+  InferenceWorker& worker_;
+  pqxx::dbtransaction& transaction_;
+};
+
 InferenceWorker::InferenceWorker(Options options) : options_(std::move(options)) {
   producer_ = std::make_unique<infra::EventProducer>(infra::EventProducer::Options{
       options_.bootstrap_servers, "tidemark-inference", 30000, options_.kafka_security});
@@ -45,9 +59,9 @@ void InferenceWorker::run(const std::atomic<bool>& stop) {
       options_.database_url, options_.bootstrap_servers, options_.topic,
       "",  // records nobody can read are the read models' to dead-letter
       options_.group_id, options_.batch_size, "inference",
-      projections::each_record([this](pqxx::dbtransaction& transaction,
-                                      const domain::EventEnvelope& envelope,
-                                      domain::Position) { handle(transaction, envelope); }),
+      [this](pqxx::dbtransaction& transaction) -> std::unique_ptr<projections::Batch> {
+        return std::make_unique<JobBatch>(*this, transaction);
+      },
       options_.kafka_security});
   projector.run(stop);
   producer_->flush(std::chrono::milliseconds(5000));
@@ -68,7 +82,7 @@ void InferenceWorker::handle(pqxx::dbtransaction& transaction,
   auto fail_at_once = [&](const std::string& reason) {
     append(domain::kJobFailedV1,
            {job->job_id, job->recording_id, 1, "", std::nullopt, 0, reason, true},
-           envelope.correlation_id, true);
+           envelope.correlation_id);
     dead_letter(*job, reason);
   };
   if (job->content_size > options_.max_input_bytes) {
@@ -92,13 +106,13 @@ void InferenceWorker::run_job(const domain::JobSubmitted& job, const std::string
   for (int number = 1; number <= options_.max_attempts; ++number) {
     append(domain::kJobStartedV1,
            {job.job_id, job.recording_id, number, options_.worker_name, std::nullopt, 0, "", false},
-           correlation_id, false);
+           correlation_id);
     double runtime_ms = 0;
     auto output = attempt(job, content, runtime_ms);
     if (output) {
       append(domain::kJobSucceededV1,
              {job.job_id, job.recording_id, number, "", *output, runtime_ms, "", false},
-             correlation_id, true);
+             correlation_id);
       infra::log_info("job succeeded", {{"job_id", job.job_id},
                                         {"location", job.location},
                                         {"attempt", std::to_string(number)},
@@ -111,7 +125,7 @@ void InferenceWorker::run_job(const domain::JobSubmitted& job, const std::string
     append(
         domain::kJobFailedV1,
         {job.job_id, job.recording_id, number, "", std::nullopt, 0, output.error().message, final},
-        correlation_id, true);
+        correlation_id);
     infra::log_warning("job attempt failed", {{"job_id", job.job_id},
                                               {"location", job.location},
                                               {"attempt", std::to_string(number)},
@@ -155,21 +169,34 @@ domain::Result<std::string> InferenceWorker::attempt(const domain::JobSubmitted&
 }
 
 void InferenceWorker::append(std::string_view type, const domain::JobOutcome& outcome,
-                             const std::string& correlation_id, bool wait) {
+                             const std::string& correlation_id) {
   auto envelope =
       infra::new_event(kSource, type, outcome.recording_id, "jobs/" + outcome.job_id,
                        domain::encode_job_outcome(outcome), correlation_id, options_.worker_name);
-  if (!wait) {
-    // Ordered before the outcome by the idempotent producer; waited for with it.
-    producer_->append(options_.topic, envelope, [](const auto&) {});
-    return;
+  {
+    std::lock_guard lock(outcomes_mutex_);
+    ++outcomes_pending_;
   }
-  auto delivered = producer_->append_and_wait(options_.topic, envelope.key, envelope.payload,
-                                              envelope.headers());
-  if (!delivered) {
-    // Not recorded: fail the batch so the job runs again once the broker is back.
-    throw std::runtime_error("cannot append " + std::string(type) + ": " +
-                             delivered.error().message);
+  // One key per recording: the idempotent producer keeps a job's events in order.
+  producer_->append(options_.topic, envelope,
+                    [this, type = std::string(type)](const domain::Result<domain::Position>& result) {
+                      std::lock_guard lock(outcomes_mutex_);
+                      if (!result && outcome_failure_.empty()) {
+                        outcome_failure_ = "cannot append " + type + ": " + result.error().message;
+                      }
+                      if (--outcomes_pending_ == 0) outcomes_reported_.notify_all();
+                    });
+}
+
+void InferenceWorker::wait_for_outcomes() {
+  std::unique_lock lock(outcomes_mutex_);
+  // The producer reports every append, delivered or not, by its own deadline.
+  outcomes_reported_.wait(lock, [this] { return outcomes_pending_ == 0; });
+  if (!outcome_failure_.empty()) {
+    std::string failure = std::move(outcome_failure_);
+    outcome_failure_.clear();
+    // Not recorded: fail the batch so its jobs run again once the broker is back.
+    throw std::runtime_error(failure);
   }
 }
 

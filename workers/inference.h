@@ -2,22 +2,26 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <pqxx/dbtransaction>
 #include <string>
 
 #include "domain/envelope.h"
 #include "domain/job.h"
 #include "infra/kafka.h"
+#include "projections/batch.h"
 #include "workers/runners.h"
 
 namespace tidemark::workers {
 
 /// Runs submitted jobs: a consumer group on the event log that takes each
 /// `tidemark.job.submitted` event, runs the algorithm pinned in it on the recording's content,
-/// and appends started, then succeeded or failed (with the attempt number) as events. Its
-/// position is stored after the outcome is acknowledged, so a worker killed mid-job leaves the
+/// and appends started, then succeeded or failed (with the attempt number) as events. Outcomes
+/// are appended without waiting, job after job; the batch's position is stored once all of them
+/// are acknowledged, so a worker killed mid-job leaves the
 /// job to whichever worker takes its partitions; a duplicate outcome is ignored by the read
 /// model (the first terminal one wins). A job that fails every attempt is also written to the
 /// dead-letter topic with its reason.
@@ -46,20 +50,31 @@ class InferenceWorker {
   void run(const std::atomic<bool>& stop);
 
  private:
-  /// The applier of the worker's projection: runs one job when the record submits one.
+  /// The worker's projection batches: each record through `handle`, then the outcomes awaited.
+  class JobBatch;
+  /// Runs one job when the record submits one.
   void handle(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope);
   void run_job(const domain::JobSubmitted& job, const std::string& content,
                const std::string& correlation_id);
   /// Output JSON of one attempt, or why it failed.
   domain::Result<std::string> attempt(const domain::JobSubmitted& job, const std::string& content,
                                       double& runtime_ms);
+  /// Queues an outcome; `wait_for_outcomes` waits for it.
   void append(std::string_view type, const domain::JobOutcome& outcome,
-              const std::string& correlation_id, bool wait);
+              const std::string& correlation_id);
+  /// Blocks until every queued outcome is acknowledged; throws when one was not, so that the
+  /// batch is not marked done and its jobs run again.
+  void wait_for_outcomes();
   void dead_letter(const domain::JobSubmitted& job, const std::string& reason);
 
   Options options_;
   std::unique_ptr<infra::EventProducer> producer_;
   std::map<std::string, std::shared_ptr<Runner>, std::less<>> runners_;
+
+  std::mutex outcomes_mutex_;
+  std::condition_variable outcomes_reported_;
+  int outcomes_pending_ = 0;
+  std::string outcome_failure_;  ///< the first failed append's reason since the last wait
 };
 
 }  // namespace tidemark::workers
