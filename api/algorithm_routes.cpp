@@ -78,7 +78,8 @@ void create_algorithm(std::shared_ptr<ApiContext> context, const HttpRequest& re
                              "algos/" + algorithm->algo_id, domain::encode_algorithm(*algorithm),
                              caller.user_id.to_string());
   std::string algo_id = algorithm->algo_id;
-  append_create(context, request, {event}, "algorithm", algo_id, "/algos/" + algo_id, respond,
+  append_create(context, request, {event}, "algorithm", algo_id,
+                "/algos/" + percent_encode(algo_id), respond,
                 [algo_id](pqxx::connection& connection) -> std::optional<HttpResponse> {
                   auto row = find_algorithm(connection, algo_id);
                   if (!row) return std::nullopt;

@@ -90,7 +90,7 @@ void create_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
       make_envelope(request, domain::kAppUserCreatedV1, id, "users/" + id,
                     domain::encode_app_user_change({id, caller.user_id, *sealed, std::nullopt}),
                     caller.user_id.to_string());
-  append_create(context, request, {event}, "app_user", id, "/users/" + id, respond,
+  append_create(context, request, {event}, "app_user", id, "/users/" + percent_encode(id), respond,
                 [id](pqxx::connection& connection) -> std::optional<HttpResponse> {
                   auto row = find_app_user(connection, id, std::nullopt);
                   if (!row) return std::nullopt;

@@ -52,4 +52,13 @@ HttpResponse unavailable_response(std::string_view message, int retry_after_seco
 /// `+` is itself); nullopt for a broken escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = true);
 
+/// True when `text` is well-formed UTF-8 (no overlong form, surrogate or code point beyond
+/// U+10FFFF) without NUL: what every id and text column can hold. PostgreSQL refuses anything
+/// else, and libpq would cut a parameter at its first NUL.
+bool is_utf8_text(std::string_view text);
+
+/// Escapes every byte but RFC 3986's unreserved characters as `%XX`, so that any id (quotes,
+/// spaces, CR LF, `/`, non-ASCII) can stand as one path segment of a URL or a Location header.
+std::string percent_encode(std::string_view text);
+
 }  // namespace tidemark::api

@@ -215,7 +215,8 @@ void create_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
         caller.user_id.to_string()));
     if (job) events.push_back(job_submitted_event(request, *job, caller));
   }
-  append_create(context, request, std::move(events), "recording", id, "/recordings/" + id, respond,
+  append_create(context, request, std::move(events), "recording", id,
+                "/recordings/" + percent_encode(id), respond,
                 [id](pqxx::connection& connection) -> std::optional<HttpResponse> {
                   auto row = find_recording(connection, id, std::nullopt);
                   if (!row) return std::nullopt;

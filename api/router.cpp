@@ -70,6 +70,28 @@ void Router::dispatch(const HttpRequest& request, Respond respond) const {
     PathParameters parameters;
     if (!match(route, segments, parameters)) continue;
     if (route.method == request.method) {
+      // No stored id or text holds bytes that are not UTF-8, or a NUL: answer here, before a
+      // handler hands them to PostgreSQL (which refuses them: a 500) or to libpq (which would
+      // cut the value at the NUL and so name another resource).
+      for (const auto& [name, value] : parameters) {
+        if (!is_utf8_text(value)) {
+          count(route.method, route.pattern, 400);
+          respond(error_response(
+              400, "path parameter '" + name + "' must be UTF-8 text without NUL characters"));
+          return;
+        }
+      }
+      for (const auto& [name, value] : request.query) {
+        if (!is_utf8_text(name) || !is_utf8_text(value)) {
+          count(route.method, route.pattern, 400);
+          respond(error_response(
+              400, is_utf8_text(name)
+                       ? "query parameter '" + name + "' must be UTF-8 text without NUL characters"
+                       : "query parameter names must be UTF-8 text without NUL "
+                         "characters"));
+          return;
+        }
+      }
       auto started = std::chrono::steady_clock::now();
       route.handler(
           request, parameters,

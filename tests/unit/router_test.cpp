@@ -101,6 +101,57 @@ TEST_F(RouterTest, BrokenEscapeInParameterIsNotFound) {
   EXPECT_EQ(response.status, 404);
 }
 
+TEST_F(RouterTest, ParametersOrQueryValuesThatAreNotUtf8TextAre400BeforeAnyHandler) {
+  parameters_.clear();
+  for (const char* path : {"/events/%FF", "/events/%C3%28", "/events/%C0%AF", "/events/%ED%A0%80",
+                           "/events/%F4%90%80%80", "/events/%E2%82", "/events/rec%00x"}) {
+    HttpResponse response = dispatch("GET", path);
+    EXPECT_EQ(response.status, 400) << path;
+    EXPECT_EQ(response.body,
+              R"({"detail":"path parameter 'event_id' must be UTF-8 text without NUL characters"})")
+        << path;
+  }
+  EXPECT_TRUE(parameters_.empty()) << "a handler ran";
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/events";
+  request.query = {{"user_id", "a\xff"}};
+  int status = 0;
+  std::string body;
+  router_.dispatch(request, [&](HttpResponse response) {
+    status = response.status;
+    body = response.body;
+  });
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body.find("query parameter 'user_id'"), std::string::npos) << body;
+  // Text that is UTF-8 passes, however hostile.
+  EXPECT_EQ(dispatch("GET", "/events/%27%20OR%20%271%27%3D%271%20%C3%BC%F0%9F%9A%80").status, 200);
+  EXPECT_EQ(parameters_, (PathParameters{{"event_id", "' OR '1'='1 \xc3\xbc\xf0\x9f\x9a\x80"}}));
+}
+
+TEST(Utf8Text, AcceptsWellFormedUtf8AndRefusesEverythingElse) {
+  using tidemark::api::is_utf8_text;
+  for (const char* good : {"", "plain", "\xc3\xbc", "\xe2\x82\xac", "\xf0\x9f\x9a\x80",
+                           "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf", "\x7f"}) {
+    EXPECT_TRUE(is_utf8_text(good)) << good;
+  }
+  for (std::string bad :
+       {"\xff", "\xc3\x28", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+        "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "\x80", "a\xc3"}) {
+    EXPECT_FALSE(is_utf8_text(bad)) << bad;
+  }
+  EXPECT_FALSE(is_utf8_text(std::string("a\0b", 3)));
+}
+
+TEST(PercentEncode, EscapesAllButUnreservedCharactersAndDecodesBack) {
+  using tidemark::api::percent_encode;
+  EXPECT_EQ(percent_encode("rec-1_A.b~"), "rec-1_A.b~");
+  EXPECT_EQ(percent_encode("' OR 1=1\r\nSet-Cookie: x/\xc3\xbc%"),
+            "%27%20OR%201%3D1%0D%0ASet-Cookie%3A%20x%2F%C3%BC%25");
+  const std::string hostile = "a b/c?d#e%f\r\n\"'\\\xf0\x9f\x9a\x80";
+  EXPECT_EQ(percent_decode(percent_encode(hostile), false), hostile);
+}
+
 TEST_F(RouterTest, LiteralSegmentsAreNotDecoded) {
   EXPECT_EQ(dispatch("GET", "/%65vents").status, 404);  // %65 is 'e'
 }
