@@ -25,7 +25,7 @@ Roles:
 Administration:
   migrate    apply (up), revert (down [VERSION]) or list (status) schema migrations
   create-admin  make an administrator account (--username, --email, --password or stdin)
-  config     print the effective configuration of a role, secrets masked
+  config     print the effective configuration of a command, secrets masked
 
 Operations:
   rebuild    rebuild the read models from the log into a fresh schema, compare, swap in

@@ -604,17 +604,17 @@ int run_create_admin(const std::vector<std::string>& arguments, const char* cons
 
 int run_config(const std::vector<std::string>& arguments, const char* const* environment) {
   if (arguments.empty() || arguments[0] == "--help") {
-    std::cout << "usage: tidemark config ROLE [options]\n\nPrint the effective settings of ROLE "
-                 "(api, projector, inference, broker, dev, migrate), secrets masked.\n";
+    std::string commands;
+    for (const auto& [command, make_schema] : infra::command_schemas()) {
+      commands += (commands.empty() ? "" : ", ") + std::string(command);
+    }
+    std::cout << "usage: tidemark config COMMAND [options]\n\nPrint the effective settings of "
+                 "COMMAND ("
+              << commands << "), secrets masked.\n";
     return arguments.empty() ? 2 : 0;
   }
-  const std::pair<const char*, SettingsSchema (*)()> schemas[] = {
-      {"api", infra::api_schema},         {"projector", infra::projector_schema},
-      {"mailer", infra::mailer_schema},   {"inference", infra::inference_schema},
-      {"broker", infra::broker_schema},   {"dev", infra::dev_schema},
-      {"migrate", infra::migrate_schema}, {"create-admin", infra::create_admin_schema}};
-  for (const auto& [role, make_schema] : schemas) {
-    if (arguments[0] != role) continue;
+  for (const auto& [command, make_schema] : infra::command_schemas()) {
+    if (arguments[0] != command) continue;
     SettingsSchema schema = make_schema();
     int exit_code = 0;
     auto settings = parse_settings(schema, "config", "", {arguments.begin() + 1, arguments.end()},
@@ -623,7 +623,7 @@ int run_config(const std::vector<std::string>& arguments, const char* const* env
     std::cout << schema.describe(*settings);
     return 0;
   }
-  std::cerr << "tidemark config: unknown role '" << arguments[0] << "'\n";
+  std::cerr << "tidemark config: unknown command '" << arguments[0] << "'\n";
   return 2;
 }
 

@@ -1,9 +1,15 @@
 #include "domain/upcasters.h"
 
 #include <functional>
+#include <iterator>
 
+#include "domain/account.h"
+#include "domain/algorithm.h"
+#include "domain/app_user.h"
+#include "domain/job.h"
 #include "domain/json.h"
 #include "domain/log_entry.h"
+#include "domain/recording.h"
 
 namespace tidemark::domain {
 namespace {
@@ -66,7 +72,47 @@ const Upcaster kUpcasters[] = {
     {kLogEntryRecordedV0, kLogEntryRecordedV1, lift_log_entry_v0},
 };
 
+/// The types the API and the workers append today.
+constexpr std::string_view kCurrentTypes[] = {
+    kLogEntryRecordedV1,
+    kLogEntryCorrectedV1,
+    kLogEntryRedactedV1,
+    kUserRegisteredV1,
+    kUserProfileUpdatedV1,
+    kUserRoleChangedV1,
+    kAccountTokenIssuedV1,
+    kEmailVerifiedV1,
+    kPasswordResetV1,
+    kUserDeletedV1,
+    kSessionStartedV1,
+    kSessionRefreshedV1,
+    kSessionRevokedV1,
+    kAlgorithmRegisteredV1,
+    kAlgorithmUpdatedV1,
+    kAlgorithmDeletedV1,
+    kRecordingCreatedV1,
+    kRecordingUpdatedV1,
+    kRecordingContentAttachedV1,
+    kRecordingDeletedV1,
+    kAppUserCreatedV1,
+    kAppUserUpdatedV1,
+    kAppUserDeletedV1,
+    kJobSubmittedV1,
+    kJobStartedV1,
+    kJobSucceededV1,
+    kJobFailedV1,
+};
+
 }  // namespace
+
+const std::vector<std::string_view>& all_event_types() {
+  static const std::vector<std::string_view> types = [] {
+    std::vector<std::string_view> all(std::begin(kCurrentTypes), std::end(kCurrentTypes));
+    for (const auto& upcaster : kUpcasters) all.push_back(upcaster.from);
+    return all;
+  }();
+  return types;
+}
 
 Result<EventEnvelope> upcast(EventEnvelope envelope) {
   // Follow the chain: v0 → v1 → … until no upcaster starts at the current type.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "domain/envelope.h"
 #include "domain/result.h"
@@ -20,6 +21,12 @@ namespace tidemark::domain {
 /// `event_source`, `log_level`, `ts` (RFC 3339, or `YYYY-MM-DD HH:MM:SS[.ffffff]` meaning UTC).
 /// No owner: such entries are visible to analysts and admins.
 inline constexpr std::string_view kLogEntryRecordedV0 = "tidemark.log_entry.recorded.v0";
+
+/// Every event type the log may hold: each current version, then each older version an
+/// upcaster lifts (taken from the upcasters themselves). A new event type gets its constant in
+/// its aggregate's header and its place here; docs/events.md describes each one, which
+/// tests/unit/docs_test.cpp checks.
+const std::vector<std::string_view>& all_event_types();
 
 /// The envelope with its type and payload lifted to the current version (unchanged when
 /// current); an `invalid` error when an old payload cannot be lifted.

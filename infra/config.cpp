@@ -520,4 +520,16 @@ SettingsSchema export_schema() {
   return schema;
 }
 
+const std::vector<CommandSchema>& command_schemas() {
+  static const std::vector<CommandSchema> commands = {
+      {"api", api_schema},         {"projector", projector_schema},
+      {"mailer", mailer_schema},   {"inference", inference_schema},
+      {"broker", broker_schema},   {"dev", dev_schema},
+      {"migrate", migrate_schema}, {"create-admin", create_admin_schema},
+      {"rebuild", rebuild_schema}, {"checksum", checksum_schema},
+      {"replay", replay_schema},   {"events", export_schema},
+  };
+  return commands;
+}
+
 }  // namespace tidemark::infra

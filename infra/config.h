@@ -163,6 +163,14 @@ SettingsSchema export_schema();
 SettingsSchema create_admin_schema();
 SettingsSchema mailer_schema();
 
+/// Every command that takes settings, with its schema: what `tidemark config COMMAND` prints
+/// and what the README's configuration table must name (tests/unit/docs_test.cpp).
+struct CommandSchema {
+  std::string_view command;  ///< as typed after `tidemark` (`events` for `events export`)
+  SettingsSchema (*make)();
+};
+const std::vector<CommandSchema>& command_schemas();
+
 /// Masks the password of a `postgresql://user:password@host/db` URL for logs and `--help`.
 std::string mask_url_password(std::string_view url);
 
