@@ -35,28 +35,13 @@ connections=${BENCH_CONNECTIONS:-256}
 worker_counts=${BENCH_WORKERS:-1 2}
 warmup=${BENCH_WARMUP:-}
 start_timeout=${BENCH_START_TIMEOUT:-90}
-quick=false
 wait_s=30 # the long-poll of POST /predict (its maximum)
 
 bench_name=inference_bench
 # shellcheck source=bench/lib.sh
 source "$root_dir/bench/lib.sh"
-# shellcheck source=bench/report_lib.sh
-source "$root_dir/bench/report_lib.sh"
-
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit "${1:-2}"; }
-while (($# > 0)); do
-  case $1 in
-    --duration) duration=${2:?}; shift 2 ;;
-    --concurrency) concurrency=${2:?}; shift 2 ;;
-    --rate) rate=${2:?}; shift 2 ;;
-    --connections) connections=${2:?}; shift 2 ;;
-    --workers) worker_counts=${2:?}; shift 2 ;;
-    --quick) quick=true; shift ;;
-    -h | --help) usage 0 ;;
-    *) say "unknown argument: $1"; usage ;;
-  esac
-done
+bench_parse_flags "--duration=duration --concurrency=concurrency --rate=rate
+  --connections=connections --workers=worker_counts" "$@"
 if $quick; then
   duration=${duration:-2}
   warmup=${warmup:-1}
@@ -64,80 +49,31 @@ fi
 duration=${duration:-10}
 duration=${duration%s}
 warmup=${warmup:-3}
-for setting in duration concurrency rate connections warmup; do
-  [[ "${!setting}" =~ ^[1-9][0-9]*$ ]] || die "--$setting must be a positive integer, got '${!setting}'"
-done
+bench_require_positive duration concurrency rate connections warmup
 for workers in $worker_counts; do
   [[ "$workers" =~ ^[1-9]$ ]] || die "--workers takes counts from 1 to 9, got '$workers'"
 done
 
-built_binary="$root_dir/build/app/tidemark"
-binary=$built_binary
+binary="$root_dir/build/app/tidemark"
 load_tool="$root_dir/build/bench/tidemark_load"
 models_dir="$root_dir/build/models"
 
 # --- tools -------------------------------------------------------------------------------------
 bench_install_tools curl python3
 bench_build_if_missing
-# The load generator: built (one small file) if missing or older than its source.
-if [[ ! -x "$load_tool" || "$root_dir/bench/load_client.cpp" -nt "$load_tool" ]]; then
-  say "building build/bench/tidemark_load"
-  if ! cmake --build build --target tidemark_load >/dev/null 2>&1; then
-    cmake build >/dev/null # a build folder configured before bench/ had a CMakeLists.txt
-    cmake --build build --target tidemark_load >/dev/null
-  fi
-fi
-[[ -x "$load_tool" ]] || die "no $load_tool"
+bench_build_tool tidemark_load load_client.cpp # one small file
 [[ -f "$models_dir/color/model.onnx" ]] || die "no $models_dir/color/model.onnx (build the project)"
-
-# --- helpers -----------------------------------------------------------------------------------
-json_field() { # NAME: prints that field of the JSON object on stdin
-  python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
 
 bench_make_log_dir
 run_dir="$log_dir/runs"
 mkdir -p "$run_dir"
-
-# Extra inference workers (`tidemark inference` on the stack's data dir), stopped before the
-# stack on exit whatever happened.
-extra_pids=()
-stop_extra_workers() {
-  local pid status
-  for pid in "${extra_pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${extra_pids[@]}"; do
-    for _ in $(seq 1 60); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "inference worker $pid did not stop within 30 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    status=0
-    wait "$pid" 2>/dev/null || status=$?
-    ((status == 0)) || say "inference worker $pid exited with status $status"
-  done
-  extra_pids=()
-}
-on_exit() {
-  local status=$?
-  set +e # cleaning up: nothing here may stop the rest
-  stop_extra_workers
-  (exit "$status") # bench_on_exit reads the script's status from $?
-  bench_on_exit
-}
+# Extra inference workers (`tidemark inference` on the stack's data dir) are lib.sh's extra
+# processes: stopped before the stack, on exit whatever happened.
 bench_trap_exit
-trap on_exit EXIT
 
-# Every stack runs the same binary even if someone rebuilds build/app/tidemark meanwhile; the
-# copy goes on exit even when the logs are kept. Its models are the build's (--models-dir).
-built_at=$(bench_built_at "$built_binary")
-binary="$log_dir/tidemark"
-bench_extra_cleanup() { rm -f "$binary"; }
-cp "$built_binary" "$binary"
+# Every stack runs the same binary even if someone rebuilds build/app/tidemark meanwhile. Its
+# models are the build's (--models-dir).
+bench_copy_binary
 load_at_start=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
 # The request bodies. Sensor: one channel of 64 numbers, the first one the request's number
@@ -165,15 +101,17 @@ token=""
 base=""
 
 # load LABEL OUTPUT-JSON, then tidemark_load arguments: runs it against POST /predict, and
-# sets cpu_cores to "TIDEMARK EXTRA POSTGRES REST ALL" used meanwhile (report_lib.sh).
+# sets cpu_cores to "TIDEMARK EXTRA POSTGRES REST ALL" used meanwhile (lib.sh).
 cpu_cores=""
 load() {
   local label=$1 out=$2 before
   shift 2
-  before=$(bench_cpu_snapshot "${extra_pids[@]}")
-  "$load_tool" --json --timeout $((wait_s + 5)) -H "Authorization: Bearer $token" "$@" \
-    >"$out" 2>"$out.stderr" || { cat "$out.stderr" >&2; die "tidemark_load failed for: $label"; }
-  cpu_cores=$(bench_cpu_cores "$before" "$(bench_cpu_snapshot "${extra_pids[@]}")")
+  before=$(bench_cpu_snapshot "${bench_extra_pids[@]}")
+  local command=("$load_tool" --json --timeout $((wait_s + 5)) -H "Authorization: Bearer $token" "$@")
+  bench_log_command "${command[@]}"
+  "${command[@]}" >"$out" 2>"$out.stderr" ||
+    { cat "$out.stderr" >&2; die "tidemark_load failed for: $label"; }
+  cpu_cores=$(bench_cpu_cores "$before" "$(bench_cpu_snapshot "${bench_extra_pids[@]}")")
 }
 sensor_args=()
 image_args=()
@@ -208,6 +146,9 @@ row() {
   local tm extra pg rest all
   read -r tm extra pg rest all <<<"$cpu_cores"
   cpu_rows+=("| $1 | $2 | $3 | $tm | $extra | $pg | $rest | $all |")
+  # Short label for run_all.sh's table and plots: "sensor, closed 32, 1 worker(s)".
+  local algorithm=${2%% (*} mode=${3/ loop,/}
+  record_load inference "${algorithm%%-*}, ${mode/ clients/}, $1 worker(s)" "$5"
   table_rows+=("$(python3 - "$@" <<'EOF'
 import json, sys
 workers, label, load, goal_kind, path, per_worker = sys.argv[1:7]
@@ -237,6 +178,16 @@ EOF
   )")
 }
 
+# record_load BENCHMARK RUN JSON: a latency.tsv line (bench_record) from a tidemark_load --json
+# output: succeeded per second, then its percentiles.
+record_load() {
+  local fields
+  fields=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); l = r["latency_ms"]
+print(r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"])' "$3")
+  # shellcheck disable=SC2086 # six numbers, split on purpose
+  bench_record latency "$1" "$2" $fields tidemark_load
+}
+
 current_workers=0
 measure() { # WORKERS
   local workers=$1 port
@@ -244,17 +195,11 @@ measure() { # WORKERS
   port=$(bench_free_port)
   base="http://127.0.0.1:$port"
   set_request_args
-  touch "$log_dir/dev-w$workers.stdout" # lib.sh waits on it, maybe before tidemark has opened it
   bench_start_stack "dev-w$workers" "$port" --models-dir "$models_dir" --access-token-ttl-s 86400
   [[ "$(curl -sS -o /dev/null -w '%{http_code}' "$base/healthz")" == 200 ]] ||
     die "GET /healthz is not 200"
 
-  local register
-  register=$(curl -sS -X POST -H 'Content-Type: application/json' \
-    --data '{"username":"benchowner","password":"bench-password"}' -w '\n%{http_code}' \
-    "$base/auth/register")
-  [[ "${register##*$'\n'}" == 201 ]] || die "POST /auth/register answered: $register"
-  token=$(json_field access_token <<<"${register%$'\n'*}")
+  token=$(bench_register "$base" benchowner | bench_json_field access_token)
 
   # One job of each kind must succeed before anything is measured.
   local answer
@@ -274,13 +219,12 @@ measure() { # WORKERS
     local before err="$log_dir/inference-w$workers-$extra.stderr"
     before=$(grep -c '"partitions assigned","group":"tidemark-inference"' "$server_err" || true)
     say "starting inference worker $extra of $workers"
-    "$binary" inference --data-dir "$data_dir" --models-dir "$models_dir" \
-      >"$log_dir/inference-w$workers-$extra.stdout" 2>"$err" &
-    extra_pids+=($!)
+    bench_start_extra "inference-w$workers-$extra" \
+      "$binary" inference --data-dir "$data_dir" --models-dir "$models_dir"
     local started=$SECONDS
     until grep -q '"partitions assigned","group":"tidemark-inference"' "$err" 2>/dev/null &&
       (($(grep -c '"partitions assigned","group":"tidemark-inference"' "$server_err" || true) > before)); do
-      kill -0 "${extra_pids[-1]}" 2>/dev/null || { cat "$err" >&2; die "inference worker $extra exited"; }
+      kill -0 "$bench_extra_pid" 2>/dev/null || { cat "$err" >&2; die "inference worker $extra exited"; }
       ((SECONDS - started < 60)) || { tail -n 20 "$err" >&2; die "inference worker $extra: no rebalance within 60 s"; }
       sleep 0.2
     done
@@ -320,8 +264,7 @@ measure() { # WORKERS
     "$(difference "$counts_before" "$(job_counts)")"
   say "  $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["ok_per_s"], "jobs/s, p50", r["latency_ms"]["p50"], "ms, p99", r["latency_ms"]["p99"], "ms, max", r["latency_ms"]["max"], "ms, late", r["late"], "errors", r["errors"], r["statuses"])' "$out")"
 
-  stop_extra_workers
-  bench_stop_stack || true
+  bench_stop_stack || true # the extra workers first
 }
 
 for workers in $worker_counts; do
@@ -344,15 +287,11 @@ echo
 echo "$table"
 echo
 
-mkdir -p bench/results
-result="bench/results/inference-$(date +%Y-%m-%d-%H%M%S).md"
+result="$(bench_results_dir)/inference-$(date +%Y-%m-%d-%H%M%S).md"
 {
   echo "# Inference benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  if $quick; then
-    echo "**Quick smoke run (\`--quick\`): too short to be a measurement.**"
-    echo
-  fi
+  if $quick; then bench_quick_banner; fi
   echo "- machine: $(bench_machine_line); the load generator and \`tidemark dev\` (API, projector," \
     "inference workers, PostgreSQL, embedded broker) share them; load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at, tree at commit $(bench_commit);" \

@@ -9,25 +9,29 @@
 # bench/results/login-<date>.md. Each stack is stopped
 # (SIGTERM) and its data dir removed when its runs are done, and on exit whatever happened.
 #
-# Settings (environment): BENCH_HASH_THREADS ("1 2"), BENCH_USERS (50), BENCH_DURATION (15s),
-# BENCH_LOGIN_THREADS (2), BENCH_LOGIN_CONNECTIONS (32), BENCH_ME_THREADS (2),
-# BENCH_ME_CONNECTIONS (8), BENCH_TIMED_LOGINS (20), BENCH_START_TIMEOUT (90, seconds).
+# Flags (each also an environment variable; a flag wins):
+#   --hash-threads "LIST"  BENCH_HASH_THREADS  ("1 2"; --quick: "1") one stack per setting
+#   --users N              BENCH_USERS         (50, at most 99; --quick: 10)
+#   --duration SECONDS     BENCH_DURATION      (15; --quick: 3) of each wrk run
+#   --timed-logins N       BENCH_TIMED_LOGINS  (20; --quick: 5)
+#   --quick                a smoke run with the --quick values above, unless given otherwise
+#   BENCH_LOGIN_THREADS (2), BENCH_LOGIN_CONNECTIONS (32), BENCH_ME_THREADS (2),
+#   BENCH_ME_CONNECTIONS (8), BENCH_START_TIMEOUT (90, seconds).
 # shellcheck disable=SC2016 # backquotes in single quotes are Markdown, not expansions
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
 
-hash_thread_settings=${BENCH_HASH_THREADS:-1 2}
-users=${BENCH_USERS:-50}
-duration=${BENCH_DURATION:-15s}
+hash_thread_settings=${BENCH_HASH_THREADS:-}
+users=${BENCH_USERS:-}
+duration=${BENCH_DURATION:-}
 login_threads=${BENCH_LOGIN_THREADS:-2}
 login_connections=${BENCH_LOGIN_CONNECTIONS:-32}
 me_threads=${BENCH_ME_THREADS:-2}
 me_connections=${BENCH_ME_CONNECTIONS:-8}
-timed_logins=${BENCH_TIMED_LOGINS:-20}
+timed_logins=${BENCH_TIMED_LOGINS:-}
 start_timeout=${BENCH_START_TIMEOUT:-90}
-built_binary="$root_dir/build/app/tidemark"
-binary=$built_binary
+binary="$root_dir/build/app/tidemark"
 lua_login="$root_dir/bench/login.lua"
 
 # Rate limits the benchmark must lift: every request comes from 127.0.0.1. 1,000,000 is the
@@ -41,24 +45,32 @@ argon2_lanes=1
 bench_name=login_bench
 # shellcheck source=bench/lib.sh
 source "$root_dir/bench/lib.sh"
+bench_parse_flags "--hash-threads=hash_thread_settings --users=users --duration=duration
+  --timed-logins=timed_logins" "$@"
+if $quick; then
+  hash_thread_settings=${hash_thread_settings:-1}
+  users=${users:-10}
+  duration=${duration:-3}
+  timed_logins=${timed_logins:-5}
+fi
+hash_thread_settings=${hash_thread_settings:-1 2}
+users=${users:-50}
+duration=${duration:-15}
+duration=${duration%s}s # wrk's form, "15s"
+timed_logins=${timed_logins:-20}
 
 # --- tools -------------------------------------------------------------------------------------
 bench_install_tools wrk curl python3
 bench_build_if_missing
-((users >= 1 && users <= 99)) || die "BENCH_USERS must be between 1 and 99, got $users"
-((timed_logins >= 1)) || die "BENCH_TIMED_LOGINS must be at least 1"
+bench_require_positive users timed_logins
+((users <= 99)) || die "--users must be between 1 and 99, got $users"
 
 bench_make_log_dir
 bench_trap_exit
 run_dir="$log_dir/wrk"
 mkdir -p "$run_dir"
 
-# Every stack runs the same binary even if someone rebuilds build/app/tidemark meanwhile. The
-# copy goes on exit even when the logs are kept.
-built_at=$(bench_built_at "$built_binary")
-binary="$log_dir/tidemark"
-bench_extra_cleanup() { rm -f "$binary"; }
-cp "$built_binary" "$binary"
+bench_copy_binary # every stack runs the same binary, even if someone rebuilds meanwhile
 load_at_start=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
 # --- the cost of one hash ----------------------------------------------------------------------
@@ -96,10 +108,6 @@ else
 fi
 
 # --- helpers -----------------------------------------------------------------------------------
-json_field() { # NAME: prints that string field of the JSON object on stdin
-  python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
-
 # CPU time (clock ticks) since boot: "tidemark postgres busy" — tidemark's process (API, hash
 # threads, projector, embedded broker), the PostgreSQL it started (postmaster and backends) and
 # every CPU's non-idle time (busy - tidemark - postgres - wrk is everything else: the kernel's
@@ -126,14 +134,11 @@ children_cpu() {
     split($i, t, /[ms]/); n += t[1] * 60 + t[2]}; printf "%.2f", n}' "$log_dir/times.txt")
 }
 
-wrk_max() { # WRK-OUTPUT: the slowest response (the Max of wrk's Latency line)
-  awk '$1 == "Latency" && NF >= 4 {print $4}' "$1"
-}
-
 wrk_run() { # OUTPUT-FILE, then wrk arguments (URL last); wrk stops itself, timeout guards a hang
   local out=$1
   shift
-  timeout 120 wrk --latency --timeout 10s "$@" >"$out" 2>&1
+  bench_log_command wrk --latency --timeout 10s "$@"
+  timeout $((${duration%s} + 60)) wrk --latency --timeout 10s "$@" >"$out" 2>&1
 }
 
 login_rows=()
@@ -195,7 +200,7 @@ measure() { # HASH_THREADS
   answer=$(curl -sS -X POST -H 'Content-Type: application/json' --data "$login_body" \
     -w '\n%{http_code}' "$base/auth/login")
   [[ "${answer##*$'\n'}" == 200 ]] || die "POST /auth/login answered: $answer"
-  token=$(json_field access_token <<<"${answer%$'\n'*}")
+  token=$(bench_json_field access_token <<<"${answer%$'\n'*}")
   [[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/me")" == 200 ]] ||
     die "GET /me with the token is not 200"
 
@@ -246,11 +251,16 @@ measure() { # HASH_THREADS
 
   login_row "$hash_threads" alone "$storm_alone" "$login_ms"
   login_row "$hash_threads" "with GET /me" "$storm" "$login_ms"
+  # Short labels for run_all.sh's table and plots; h = hash threads.
+  bench_record_wrk login "logins alone (h=$hash_threads)" "$storm_alone"
+  bench_record_wrk login "logins + GET /me (h=$hash_threads)" "$storm"
+  bench_record_wrk login "GET /me alone (h=$hash_threads)" "$alone"
+  bench_record_wrk login "GET /me in storm (h=$hash_threads)" "$during"
 
   local a_rps a_p50 a_p99 a_non2xx a_socket d_rps d_p50 d_p99 d_non2xx d_socket
   read -r a_rps a_p50 a_p99 a_non2xx a_socket < <(bench_wrk_stats "$alone")
   read -r d_rps d_p50 d_p99 d_non2xx d_socket < <(bench_wrk_stats "$during")
-  me_rows+=("| $hash_threads | $a_rps | $a_p50 | $a_p99 | $(wrk_max "$alone") | $((a_non2xx + a_socket)) | $d_rps | $d_p50 | $d_p99 | $(wrk_max "$during") | $((d_non2xx + d_socket)) |")
+  me_rows+=("| $hash_threads | $a_rps | $a_p50 | $a_p99 | $(bench_wrk_max "$alone") | $((a_non2xx + a_socket)) | $d_rps | $d_p50 | $d_p99 | $(bench_wrk_max "$during") | $((d_non2xx + d_socket)) |")
 
   bench_stop_stack || true
 }
@@ -285,12 +295,12 @@ echo
 echo "$tables"
 echo
 
-mkdir -p bench/results
-result="bench/results/login-$(date +%Y-%m-%d-%H%M%S).md"
+result="$(bench_results_dir)/login-$(date +%Y-%m-%d-%H%M%S).md"
 {
   echo "# Login benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "- machine: $(bench_machine); both wrk and \`tidemark dev\` (API, hashing threads," \
+  if $quick; then bench_quick_banner; fi
+  echo "- machine: $(bench_machine_line); both wrk and \`tidemark dev\` (API, hashing threads," \
     "projector, PostgreSQL, embedded broker) share them; load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at, tree at commit $(bench_commit);" \
     "\`tidemark dev\` defaults (http_threads 2, db_pool_size 4, hash_queue_limit 256) with" \

@@ -32,28 +32,12 @@ rows=${BENCH_ROWS:-}
 users=${BENCH_USERS:-10000}
 link=${BENCH_RECORDING_LINK:-https://cdn.example.com/x.wav}
 start_timeout=${BENCH_START_TIMEOUT:-90}
-quick=false
 
 bench_name=recordings_bench
 # shellcheck source=bench/lib.sh
 source "$root_dir/bench/lib.sh"
-# shellcheck source=bench/report_lib.sh
-source "$root_dir/bench/report_lib.sh"
-
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit "${1:-2}"; }
-while (($# > 0)); do
-  case $1 in
-    --duration) duration=${2:?}; shift 2 ;;
-    --connections) connections=${2:?}; shift 2 ;;
-    --threads) threads=${2:?}; shift 2 ;;
-    --rows) rows=${2:?}; shift 2 ;;
-    --users) users=${2:?}; shift 2 ;;
-    --link) link=${2:?}; shift 2 ;;
-    --quick) quick=true; shift ;;
-    -h | --help) usage 0 ;;
-    *) say "unknown argument: $1"; usage ;;
-  esac
-done
+bench_parse_flags "--duration=duration --connections=connections --threads=threads --rows=rows
+  --users=users --link=link" "$@"
 if $quick; then
   duration=${duration:-2}
   rows=${rows:-100000}
@@ -61,14 +45,11 @@ fi
 duration=${duration:-10}
 duration=${duration%s} # wrk takes "10s" or "10"; keep the number
 rows=${rows:-1000000}
-for setting in duration connections threads rows users; do
-  [[ "${!setting}" =~ ^[1-9][0-9]*$ ]] || die "--$setting must be a positive integer, got '${!setting}'"
-done
+bench_require_positive duration connections threads rows users
 ((connections >= threads)) || die "--connections must be at least --threads"
 [[ "$link" =~ ^[^\"\\[:space:]]+$ ]] || die "--link must have no spaces, quotes or backslashes: '$link'"
 
-built_binary="$root_dir/build/app/tidemark"
-binary=$built_binary
+binary="$root_dir/build/app/tidemark"
 lua_script="$root_dir/bench/recordings.lua"
 run_label=$(date +%H%M%S) # recording ids of this run: wrk-sync-HHMMSS-T-N, wrk-async-...
 
@@ -78,18 +59,6 @@ command -v psql >/dev/null || die "psql is missing (Debian: postgresql-client, w
 bench_build_if_missing
 
 # --- helpers -----------------------------------------------------------------------------------
-json_field() { # NAME: prints that field of the JSON object on stdin
-  python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
-
-to_ms() { # a wrk duration ("812.00us", "1.20ms", "2.01s", "1.00m") in milliseconds, or "?"
-  awk -v v="$1" 'BEGIN {
-    if (v !~ /^[0-9.]+(us|ms|s|m)$/) { print "?"; exit }
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n *= 1; else if (v ~ /m$/ && v !~ /s$/) n *= 60000; else n *= 1000
-    printf "%.2f", n }'
-}
-
 # --- the stack ---------------------------------------------------------------------------------
 port=$(bench_free_port)
 base="http://127.0.0.1:$port"
@@ -98,26 +67,19 @@ bench_make_log_dir
 bench_trap_exit
 run_dir="$log_dir/wrk"
 mkdir -p "$run_dir"
-# The stack runs a copy, so a rebuild of build/app/tidemark meanwhile changes nothing; the copy
-# goes on exit even when the logs are kept. Its models are the build's.
-built_at=$(bench_built_at "$built_binary")
-binary="$log_dir/tidemark"
-bench_extra_cleanup() { rm -f "$binary"; }
-cp "$built_binary" "$binary"
+# The stack runs a copy, so a rebuild of build/app/tidemark meanwhile changes nothing. Its
+# models are the build's.
+bench_copy_binary
 load_at_start=$(cut -d ' ' -f 1-3 /proc/loadavg)
-touch "$log_dir/dev.stdout" # lib.sh waits on it, maybe before tidemark has opened it
 # Tokens live a day, so a long run never sees its token expire (15 minutes by default).
 bench_start_stack dev "$port" --models-dir "$root_dir/build/models" --access-token-ttl-s 86400
 [[ "$(curl -sS -o /dev/null -w '%{http_code}' "$base/healthz")" == 200 ]] ||
   die "GET /healthz is not 200"
 
 # --- the account, and checks -------------------------------------------------------------------
-register=$(curl -sS -X POST -H 'Content-Type: application/json' \
-  --data '{"username":"benchowner","password":"bench-password"}' -w '\n%{http_code}' \
-  "$base/auth/register")
-[[ "${register##*$'\n'}" == 201 ]] || die "POST /auth/register answered: $register"
-token=$(json_field access_token <<<"${register%$'\n'*}")
-owner_id=$(json_field user_id <<<"${register%$'\n'*}")
+register=$(bench_register "$base" benchowner)
+token=$(bench_json_field access_token <<<"$register")
+owner_id=$(bench_json_field user_id <<<"$register")
 [[ "$owner_id" =~ ^[0-9a-f-]{36}$ ]] || die "the register answer's user_id is not a UUID: $owner_id"
 auth="Authorization: Bearer $token"
 
@@ -203,18 +165,21 @@ table_rows=()
 cpu_rows=()
 run=0
 
-bench() { # LABEL GOAL-RATE, then wrk arguments (URL last, then -- script arguments)
-  local label=$1 goal_rate=$2
-  shift 2
+bench() { # LABEL SHORT-LABEL GOAL-RATE, then wrk arguments (URL last, then -- script arguments)
+  local label=$1 short=$2 goal_rate=$3
+  shift 3
   run=$((run + 1))
   local out="$run_dir/run-$run.txt"
+  local command=(wrk --latency -t "$threads" -c "$connections" -d "${duration}s" --timeout 10s
+    -s "$lua_script" -H "$auth" "$@")
   say "run $run: $label (-t $threads -c $connections -d ${duration}s)"
+  bench_log_command "${command[@]}"
   local cpu_before cpu_after
   cpu_before=$(bench_cpu_snapshot)
   # wrk stops itself after --duration; `timeout` only guards against a hang.
-  timeout $((duration + 60)) wrk --latency -t "$threads" -c "$connections" -d "${duration}s" \
-    --timeout 10s -s "$lua_script" -H "$auth" "$@" >"$out" 2>&1 ||
+  timeout $((duration + 60)) "${command[@]}" >"$out" 2>&1 ||
     { cat "$out" >&2; die "wrk failed for: $label"; }
+  bench_record_wrk recordings "$short" "$out"
   cpu_after=$(bench_cpu_snapshot)
   local tm _extra pg rest all
   read -r tm _extra pg rest all < <(bench_cpu_cores "$cpu_before" "$cpu_after")
@@ -222,8 +187,8 @@ bench() { # LABEL GOAL-RATE, then wrk arguments (URL last, then -- script argume
   local rps p50 p99 non2xx socket statuses max verdict
   read -r rps p50 p99 non2xx socket < <(bench_wrk_stats "$out")
   statuses=$(awk '/^statuses:/ {$1 = ""; sub(/^ /, ""); print}' "$out")
-  max=$(awk '$1 == "Latency" && NF >= 4 {print $4}' "$out")
-  verdict=$(awk -v r="$rps" -v p="$(to_ms "$p99")" -v g="$goal_rate" -v e="$((non2xx + socket))" \
+  max=$(bench_wrk_max "$out")
+  verdict=$(awk -v r="$rps" -v p="$(bench_to_ms "$p99")" -v g="$goal_rate" -v e="$((non2xx + socket))" \
     'BEGIN {if (r == "?" || p == "?") {print "?"; exit}
             print (r + 0 >= g && p + 0 < 20 && e == 0) ? "met" : "not met"}')
   if ! grep -q '^  *[1-9][0-9]* requests in' "$out"; then
@@ -235,11 +200,11 @@ bench() { # LABEL GOAL-RATE, then wrk arguments (URL last, then -- script argume
   say "  $rps requests/s, p50 $p50, p99 $p99, max $max; ${statuses:-no statuses}; non-2xx $non2xx, socket errors $socket"
 }
 
-bench "GET /recordings?user_id=bench-user-K&size=10 ($rows rows, K over $users users)" 10000 \
-  "$base/recordings" -- read "$users"
-bench 'POST /recordings, answered once projected (201)' 10000 \
+bench "GET /recordings?user_id=bench-user-K&size=10 ($rows rows, K over $users users)" \
+  'GET /recordings (read)' 10000 "$base/recordings" -- read "$users"
+bench 'POST /recordings, answered once projected (201)' 'POST /recordings (sync)' 10000 \
   "$base/recordings" -- create "wrk-sync-$run_label" "$users" "$link"
-bench 'POST /recordings, `Prefer: respond-async` (202)' 10000 \
+bench 'POST /recordings, `Prefer: respond-async` (202)' 'POST /recordings (async)' 10000 \
   -H 'Prefer: respond-async' "$base/recordings" -- create "wrk-async-$run_label" "$users" "$link"
 
 # --- report ------------------------------------------------------------------------------------
@@ -259,15 +224,11 @@ echo "$table"
 echo
 for note in "${notes[@]}"; do echo "- $note"; done
 
-mkdir -p bench/results
-result="bench/results/recordings-$(date +%Y-%m-%d-%H%M%S).md"
+result="$(bench_results_dir)/recordings-$(date +%Y-%m-%d-%H%M%S).md"
 {
   echo "# Recordings benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  if $quick; then
-    echo "**Quick smoke run (\`--quick\`): too short to be a measurement.**"
-    echo
-  fi
+  if $quick; then bench_quick_banner; fi
   echo "- machine: $(bench_machine_line); wrk and \`tidemark dev\` (API, projector, PostgreSQL, embedded" \
     "broker, inference worker) share them; load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at, tree at commit" \
