@@ -299,7 +299,8 @@ class ProjectorRole {
     } else {
       role->sender_ = std::make_unique<workers::SmtpSender>(workers::SmtpSender::Options{
           settings.smtp_url, settings.smtp_from, settings.smtp_username, settings.smtp_password});
-      infra::log_info("mailer sending over SMTP", {{"url", settings.smtp_url}});
+      infra::log_info("mailer sending over SMTP",
+                      {{"url", infra::mask_url_password(settings.smtp_url)}});
     }
     role->start({url, bootstrap, settings.events_topic, "", settings.mailer_group,
                  static_cast<std::size_t>(settings.projector_batch_size),

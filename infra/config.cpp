@@ -147,18 +147,56 @@ std::string SettingsSchema::describe(const Settings& settings) const {
   return out.str();
 }
 
+namespace {
+
+/// A query parameter's name as libpq reads it: `%XX` decoded (case is kept by libpq, but a
+/// mask errs on the safe side).
+std::string lower_percent_decoded(std::string_view text) {
+  std::string decoded;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      c = static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    }
+    decoded.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return decoded;
+}
+
+}  // namespace
+
 std::string mask_url_password(std::string_view url) {
   auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);
-  auto authority_start = scheme + 3;
-  auto at = url.find('@', authority_start);
-  auto slash = url.find('/', authority_start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
-    return std::string(url);
+  std::string masked(url);
+  // libpq also takes the password as a query parameter (`?password=…`), and the client key's
+  // as `sslpassword`: mask their values too.
+  auto query = masked.find('?', scheme + 3);
+  if (query != std::string::npos) {
+    std::size_t start = query + 1;
+    while (start <= masked.size()) {
+      auto end = masked.find('&', start);
+      if (end == std::string::npos) end = masked.size();
+      auto equals = masked.find('=', start);
+      if (equals < end) {
+        std::string name = lower_percent_decoded({masked.data() + start, equals - start});
+        if (name == "password" || name == "sslpassword") {
+          masked.replace(equals + 1, end - equals - 1, "****");
+          end = equals + 5;
+        }
+      }
+      start = end + 1;
+    }
   }
-  auto colon = url.find(':', authority_start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "****" + std::string(url.substr(at));
+  auto authority_start = scheme + 3;
+  auto authority_end = masked.find_first_of("/?#", authority_start);
+  auto at = masked.find('@', authority_start);
+  if (at == std::string::npos || at > authority_end) return masked;
+  auto colon = masked.find(':', authority_start);
+  if (colon == std::string::npos || colon > at) return masked;
+  return masked.substr(0, colon + 1) + "****" + masked.substr(at);
 }
 
 namespace {
@@ -346,7 +384,9 @@ void add_mailer(SettingsSchema& schema) {
               "consumer group the mailers share");
   schema.text("smtp_url", &Settings::smtp_url, "",
               "send mail over SMTP instead of to the outbox file: smtp://HOST:PORT (STARTTLS "
-              "when offered) or smtps://HOST:PORT");
+              "when offered) or smtps://HOST:PORT; credentials written in it are masked like "
+              "smtp_password",
+              true);
   schema.text("smtp_from", &Settings::smtp_from, "tidemark@localhost", "sender address of mail");
   schema.text("smtp_username", &Settings::smtp_username, "",
               "SMTP login, when the server needs one");

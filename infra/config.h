@@ -171,7 +171,9 @@ struct CommandSchema {
 };
 const std::vector<CommandSchema>& command_schemas();
 
-/// Masks the password of a `postgresql://user:password@host/db` URL for logs and `--help`.
+/// Masks the password of a URL for logs and `--help`: in the authority
+/// (`postgresql://user:password@host/db`, `smtp://user:password@host`) and in the query
+/// parameters `password` and `sslpassword` that libpq also reads.
 std::string mask_url_password(std::string_view url);
 
 }  // namespace tidemark::infra

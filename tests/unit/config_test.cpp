@@ -308,9 +308,24 @@ TEST(MaskUrlPassword, LeavesStringsWithoutSchemeAlone) {
   EXPECT_EQ(mask_url_password("host=db user=app password=x"), "host=db user=app password=x");
 }
 
+TEST(MaskUrlPassword, MasksPasswordsGivenAsQueryParameters) {
+  EXPECT_EQ(mask_url_password("postgresql://app@host/db?password=secret"),
+            "postgresql://app@host/db?password=****");
+  EXPECT_EQ(mask_url_password("postgresql://u:p@h/db?sslmode=disable&password=x&sslpassword=y"),
+            "postgresql://u:****@h/db?sslmode=disable&password=****&sslpassword=****");
+  EXPECT_EQ(mask_url_password("postgresql://h/db?%70assword=secret&user=app"),
+            "postgresql://h/db?%70assword=****&user=app");
+  EXPECT_EQ(mask_url_password("postgresql://h/db?passwords=fine&user=password"),
+            "postgresql://h/db?passwords=fine&user=password");
+  EXPECT_EQ(mask_url_password("smtp://mailer:secret@mail.example.com:587"),
+            "smtp://mailer:****@mail.example.com:587");
+}
+
 TEST(MaskUrlPassword, IgnoresAtSignAfterTheAuthority) {
   EXPECT_EQ(mask_url_password("postgresql://host:5432/db@archive"),
             "postgresql://host:5432/db@archive");
   EXPECT_EQ(mask_url_password("postgresql://host/db?user=a@b"), "postgresql://host/db?user=a@b");
   EXPECT_EQ(mask_url_password("postgresql://u:p@host/db@x"), "postgresql://u:****@host/db@x");
+  EXPECT_EQ(mask_url_password("postgresql://host:5432?user=a@b"),
+            "postgresql://host:5432?user=a@b");
 }
