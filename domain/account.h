@@ -166,7 +166,7 @@ struct SessionRefreshed {
 struct SessionRevoked {
   Uuid session_id;
   Uuid user_id;
-  std::string reason;  ///< logout, logout_all, refresh_reuse, account_deleted
+  std::string reason;  ///< logout, logout_all, refresh_reuse (any text decodes)
 };
 
 std::string encode_event(const UserRegistered& event);

@@ -31,8 +31,8 @@ inline constexpr std::string_view kAlgorithmUpdatedV1 = "tidemark.algorithm.upda
 inline constexpr std::string_view kAlgorithmDeletedV1 = "tidemark.algorithm.deleted.v1";
 
 /// Payloads: the whole algorithm for registered and updated, `{"algo_id"}` for deleted. An
-/// update (and a deletion) may carry the revision it expects (optimistic concurrency); the
-/// projection applies it only on that revision.
+/// update may carry the revision it expects (optimistic concurrency); the projection applies it
+/// only on that revision. A deletion carries none: the API checks `If-Match` before appending.
 std::string encode_algorithm(const Algorithm& algorithm,
                              std::optional<std::int64_t> expected_revision = std::nullopt);
 struct AlgorithmChange {
