@@ -62,8 +62,12 @@ HttpResponse entry_response(int status, const pqxx::row& row) {
 std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::string& event_id,
                                     const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
+  // The last column is the key the entry was recorded under (a correction may change user_id).
   auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
-                                   ", user_id FROM event_log WHERE event_id = $1::uuid "
+                                   ", COALESCE((SELECT aggregate_key FROM domain_events d "
+                                   "WHERE d.log_partition = event_log.log_partition "
+                                   "AND d.log_offset = event_log.log_offset), user_id) "
+                                   "FROM event_log WHERE event_id = $1::uuid "
                                    "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
                                event_id, owner);
   if (rows.empty()) return std::nullopt;

@@ -260,8 +260,26 @@ TEST(Pipeline, EntriesBelongToTheirOwnerAndCanBeCorrectedAndRedacted) {
   EXPECT_EQ(alice.get("/events/" + id).body, corrected.body);
   EXPECT_EQ(alice.request("PUT", "/events/" + id, R"({"user_id":"u-a"})").status, 400);
 
+  // Every event of an entry goes under the key it was recorded with, so they stay in order on
+  // one partition even after a correction moves the entry to another user_id.
+  auto partition_of = [](const HttpReply& reply) {
+    std::string position = reply.header("x-tidemark-position");
+    return position.substr(0, position.find(':'));
+  };
+  const std::string partition = partition_of(created);
+  ASSERT_FALSE(partition.empty());
+  for (const char* user :
+       {"u-moved-1", "u-moved-2", "u-moved-3", "u-moved-4", "u-moved-5", "u-moved-6"}) {
+    auto moved = alice.request("PUT", "/events/" + id, entry_body(user, "moved"));
+    ASSERT_EQ(moved.status, 200) << moved.body;
+    EXPECT_EQ(partition_of(moved), partition) << user;
+  }
+  EXPECT_EQ(std::string(parse(alice.get("/events/" + id).body)["user_id"].GetString()),
+            "u-moved-6");
+
   auto redacted = alice.request("DELETE", "/events/" + id);
   EXPECT_EQ(redacted.status, 204) << redacted.body;
+  EXPECT_EQ(partition_of(redacted), partition);
   EXPECT_EQ(alice.get("/events/" + id).status, 404);
   EXPECT_EQ(admin.get("/events").header("x-total-count"), "1");
   // The log keeps the history: recorded, corrected, redacted.
