@@ -160,11 +160,12 @@ std::string headers_json(const HttpResponse& response) {
 
 HttpResponse replayed(const pqxx::row& row) {
   HttpResponse response{row[0].as<int>(), row[2].c_str(), row[1].c_str(), {}};
-  rapidjson::Document headers;
-  headers.Parse(row[3].c_str());
-  if (headers.IsObject()) {
-    for (const auto& member : headers.GetObject()) {
-      response.headers.emplace_back(member.name.GetString(), member.value.GetString());
+  // Our own JSON, but read like any: through parse_json_object, and only string values.
+  if (auto headers = domain::parse_json_object(row[3].c_str(), "kept headers")) {
+    for (const auto& member : headers->GetObject()) {
+      if (member.value.IsString()) {
+        response.headers.emplace_back(member.name.GetString(), member.value.GetString());
+      }
     }
   }
   response.headers.emplace_back("Idempotent-Replayed", "true");

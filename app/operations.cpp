@@ -434,12 +434,16 @@ void open_sealed_fields(rapidjson::Document& payload, pqxx::connection& connecti
     if (member == payload.MemberEnd() || !member->value.IsString()) continue;
     std::optional<std::string> plain;
     if (key) plain = keyring.open_for(*key, *owner, member->value.GetString());
-    rapidjson::Document opened(&payload.GetAllocator());
-    if (plain) opened.Parse(plain->c_str());
-    if (plain && opened.IsObject()) {
-      opened.RemoveMember("password_hash");
-      member->value.CopyFrom(opened, payload.GetAllocator());
-    } else {
+    bool opened = false;
+    if (plain) {
+      auto fields = domain::parse_json_object(*plain, "sealed data");
+      if (fields) {
+        fields.value().RemoveMember("password_hash");
+        member->value.CopyFrom(fields.value(), payload.GetAllocator());
+        opened = true;
+      }
+    }
+    if (!opened) {
       member->value.SetString(key ? "[unreadable]" : "[shredded]", payload.GetAllocator());
     }
   }
@@ -481,9 +485,12 @@ std::int64_t write_log(const Settings& settings, const LogFilter& filter, std::o
     if (!filter.types.empty() && !filter.types.count(envelope->type)) continue;
     if (filter.from && envelope->time < *filter.from) continue;
     if (filter.to && envelope->time > *filter.to) continue;
-    rapidjson::Document payload;
-    payload.Parse(envelope->payload.c_str());
-    if (!payload.IsObject()) continue;
+    // Through parse_json_object, as any outside JSON: a record anyone could append must not
+    // exhaust the stack (nesting) or yield lines that are not JSON (numbers beyond a double,
+    // text that is not UTF-8).
+    auto parsed = domain::parse_json_object(envelope->payload, "payload");
+    if (!parsed) continue;
+    rapidjson::Document& payload = parsed.value();
     if (filter.user && !concerns_user(*envelope, payload, *filter.user)) continue;
     if (keyring) open_sealed_fields(payload, *connection, *keyring);
     const std::string position = domain::Position{record->partition, record->offset}.to_token();

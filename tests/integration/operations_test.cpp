@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "domain/log_entry.h"
 #include "domain/timestamp.h"
 #include "domain/upcasters.h"
 #include "infra/ids.h"
@@ -226,6 +227,64 @@ TEST(Operations, ARecordOfAnOldEventVersionStillProjects) {
                       "--master-key", stack.master_key()});
   EXPECT_EQ(code, 0) << output;
   EXPECT_EQ(output.find("DIFFERENT"), std::string::npos) << output;
+}
+
+TEST(Operations, ReplayAndExportSkipRecordsWhosePayloadIsNotASafeJsonObject) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  sign_in(client, "exporter");
+  ASSERT_EQ(client.post("/events", entry("good")).status, 201);
+  // Records anyone with write access to the topic could append: CloudEvents headers, a known
+  // type, and a payload that RapidJSON's recursive parser cannot take (nesting that exhausts the
+  // stack) or takes wrongly (a number beyond a double, bytes that are not UTF-8, a lone
+  // surrogate), which the writer would turn into lines that are not JSON.
+  const std::vector<std::pair<std::string, std::string>> hostile = {
+      {"nested 400,000 levels", std::string(400000, '[')},
+      {"a number beyond a double", R"({"user_id":"u","n":1.7976931348623159e308})"},
+      {"bytes that are not UTF-8", "{\"user_id\":\"\xff\xfe\"}"},
+      {"a lone surrogate", R"({"user_id":"\udc00"})"},
+  };
+  infra::EventProducer producer(
+      infra::EventProducer::Options{stack.bootstrap_servers(), "intruder", 10000});
+  for (const auto& [what, payload] : hostile) {
+    auto record = infra::new_event("/intruder", domain::kLogEntryRecordedV1, "u",
+                                   "event_log/hostile", payload, "", "intruder");
+    ASSERT_TRUE(
+        producer.append_and_wait("tidemark.events", record.key, record.payload, record.headers())
+            .ok())
+        << what;
+  }
+  ASSERT_TRUE(stack.wait_until_projected(30s));  // the projector dead-letters them and goes on
+
+  auto expect_only_json_lines = [](const std::string& what, const std::string& output) {
+    int lines = 0, good = 0;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line.front() != '{') continue;  // progress and summary lines
+      ++lines;
+      rapidjson::Document parsed;
+      parsed.Parse<rapidjson::kParseValidateEncodingFlag>(line.c_str(), line.size());
+      EXPECT_FALSE(parsed.HasParseError()) << what << " wrote a line that is not JSON: " << line;
+      if (line.find("\"good\"") != std::string::npos) ++good;
+      EXPECT_EQ(line.find("\"actor\":\"intruder\""), std::string::npos)
+          << what << " wrote " << line;
+    }
+    EXPECT_EQ(good, 1) << what << ": " << output;
+    return lines;
+  };
+  auto [replayed, replay] = run_command({TIDEMARK_BINARY, "replay", "--kafka-bootstrap-servers",
+                                         stack.bootstrap_servers(), "--event-types",
+                                         std::string(domain::kLogEntryRecordedV1)});
+  EXPECT_EQ(replayed, 0) << "replay crashed or failed: " << replay.substr(0, 2000);
+  EXPECT_EQ(expect_only_json_lines("replay", replay), 1);
+  auto path = stack.folder() / "export.jsonl";
+  auto [exported, message] = stack.tidemark(
+      {"events", "export", "--kafka-bootstrap-servers", stack.bootstrap_servers(), "--master-key",
+       stack.master_key(), "--decrypt", "true", "--output", path.string()});
+  EXPECT_EQ(exported, 0) << "export crashed or failed: " << message.substr(0, 2000);
+  std::string all;
+  for (const auto& line : lines_of(path)) all += line + "\n";
+  EXPECT_GE(expect_only_json_lines("export", all), 3);  // registration, session, the entry
 }
 
 TEST(Operations, AnalystsReadTheDomainEventsAndUsersDoNot) {
