@@ -233,12 +233,12 @@ TEST(SettingsSchema, DescribeHasOneLinePerEntry) {
             schema.entries().size());
 }
 
-TEST(SettingsSchema, TheDatabaseUrlAndTheKeysAreTheSecrets) {
+TEST(SettingsSchema, TheUrlsWithCredentialsAndTheKeysAreTheSecrets) {
   SettingsSchema schema = dev_schema();  // entries() of a temporary would dangle in the loop
   for (const auto& entry : schema.entries()) {
     bool expected = entry.name == "database_url" || entry.name == "master_key" ||
                     entry.name == "token_signing_key" || entry.name == "smtp_password" ||
-                    entry.name == "webhook_signing_key";
+                    entry.name == "smtp_url" || entry.name == "webhook_signing_key";
     EXPECT_EQ(entry.secret, expected) << entry.name;
   }
 }
