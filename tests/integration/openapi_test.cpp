@@ -2,18 +2,19 @@
 // API itself: it names exactly the routes the router registers, the running binary serves every
 // documented operation, and real answers of every operation have a documented status and match
 // its schema. Then /docs and /redoc in Debian's headless Chromium (tests/browser/docs_test.mjs).
-// Schemas are checked by the small JSON Schema subset below; the document must keep to it.
+// Schemas are checked by the small JSON Schema subset of tests/support/openapi.h; the document
+// must keep to it.
+#include "tests/support/openapi.h"
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,21 +32,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kMethods = {"get", "put", "post", "delete", "patch"};
-
 std::string upper(std::string text) {
   for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
 }
 
-rapidjson::Document parse(std::string_view text) {
-  rapidjson::Document document;
-  document.Parse(text.data(), text.size());
-  return document;
-}
-
 std::string field(const HttpReply& reply, const char* name) {
-  auto document = parse(reply.body);
+  auto document = parse_json(reply.body);
   if (!document.IsObject() || !document.HasMember(name) || !document[name].IsString()) {
     ADD_FAILURE() << "no string '" << name << "' in " << reply.body;
     return "";
@@ -53,163 +46,10 @@ std::string field(const HttpReply& reply, const char* name) {
   return document[name].GetString();
 }
 
-/// JSON Schema (2020-12, as OpenAPI 3.1 uses it), the subset the document keeps to.
-class SchemaValidator {
- public:
-  explicit SchemaValidator(const rapidjson::Document& document) : document_(document) {}
-
-  /// What is wrong with `value` against `schema`, one line per problem; empty when it conforms.
-  std::vector<std::string> problems(const rapidjson::Value& value, const rapidjson::Value& schema,
-                                    const std::string& where = "$") const {
-    std::vector<std::string> found;
-    check(value, schema, where, found);
-    return found;
-  }
-
- private:
-  static bool has_type(const rapidjson::Value& value, std::string_view type) {
-    if (type == "null") return value.IsNull();
-    if (type == "boolean") return value.IsBool();
-    if (type == "object") return value.IsObject();
-    if (type == "array") return value.IsArray();
-    if (type == "string") return value.IsString();
-    if (type == "number") return value.IsNumber();
-    if (type == "integer") {
-      return value.IsInt64() || value.IsUint64() ||
-             (value.IsDouble() &&
-              value.GetDouble() ==
-                  static_cast<double>(static_cast<std::int64_t>(value.GetDouble())));
-    }
-    return false;
-  }
-
-  static std::size_t characters(const rapidjson::Value& text) {
-    std::size_t count = 0;
-    for (rapidjson::SizeType i = 0; i < text.GetStringLength(); ++i) {
-      if ((static_cast<unsigned char>(text.GetString()[i]) & 0xC0) != 0x80) ++count;
-    }
-    return count;
-  }
-
-  void check(const rapidjson::Value& value, const rapidjson::Value& schema, const std::string& at,
-             std::vector<std::string>& found) const {
-    static const std::set<std::string> kKeywords = {
-        "$ref",    "type",        "properties", "required", "additionalProperties",
-        "items",   "enum",        "const",      "oneOf",    "minimum",
-        "maximum", "minLength",   "maxLength",  "pattern",  "minProperties",
-        "format",  "description", "examples",   "default",  "contentMediaType"};
-    if (!schema.IsObject()) {
-      found.push_back(at + ": the schema is not an object");
-      return;
-    }
-    for (const auto& member : schema.GetObject()) {
-      if (!kKeywords.count(member.name.GetString())) {
-        found.push_back(at + ": keyword '" + member.name.GetString() +
-                        "' is outside the subset this test checks");
-      }
-    }
-    if (schema.HasMember("$ref")) {
-      const rapidjson::Value* target =
-          rapidjson::Pointer(schema["$ref"].GetString() + 1).Get(document_);
-      if (!target) {
-        found.push_back(at + ": unresolved $ref " + schema["$ref"].GetString());
-        return;
-      }
-      check(value, *target, at, found);
-    }
-    if (schema.HasMember("type")) {
-      const auto& type = schema["type"];
-      bool matched = false;
-      if (type.IsString()) {
-        matched = has_type(value, type.GetString());
-      } else {
-        for (const auto& one : type.GetArray())
-          matched = matched || has_type(value, one.GetString());
-      }
-      if (!matched) {
-        found.push_back(at + ": has the wrong type");
-        return;
-      }
-    }
-    if (schema.HasMember("const") && value != schema["const"]) {
-      found.push_back(at + ": is not the constant");
-    }
-    if (schema.HasMember("enum")) {
-      bool listed = false;
-      for (const auto& option : schema["enum"].GetArray()) listed = listed || value == option;
-      if (!listed) found.push_back(at + ": is not one of the enum");
-    }
-    if (schema.HasMember("oneOf")) {
-      int matching = 0;
-      std::string why;
-      for (const auto& option : schema["oneOf"].GetArray()) {
-        auto option_problems = problems(value, option, at);
-        if (option_problems.empty()) ++matching;
-        why += "\n    " + (option_problems.empty() ? "matches" : option_problems.front());
-      }
-      if (matching != 1) {
-        found.push_back(at + ": matches " + std::to_string(matching) + " of oneOf, not 1:" + why);
-      }
-    }
-    if (value.IsNumber()) {
-      if (schema.HasMember("minimum") && value.GetDouble() < schema["minimum"].GetDouble()) {
-        found.push_back(at + ": is below the minimum");
-      }
-      if (schema.HasMember("maximum") && value.GetDouble() > schema["maximum"].GetDouble()) {
-        found.push_back(at + ": is above the maximum");
-      }
-    }
-    if (value.IsString()) {
-      if (schema.HasMember("minLength") && characters(value) < schema["minLength"].GetUint()) {
-        found.push_back(at + ": is shorter than minLength");
-      }
-      if (schema.HasMember("maxLength") && characters(value) > schema["maxLength"].GetUint()) {
-        found.push_back(at + ": is longer than maxLength");
-      }
-      if (schema.HasMember("pattern") &&
-          !std::regex_search(value.GetString(), std::regex(schema["pattern"].GetString()))) {
-        found.push_back(at + ": does not match " + schema["pattern"].GetString());
-      }
-    }
-    if (value.IsArray() && schema.HasMember("items")) {
-      for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
-        check(value[i], schema["items"], at + "[" + std::to_string(i) + "]", found);
-      }
-    }
-    if (!value.IsObject()) return;
-    if (schema.HasMember("minProperties") &&
-        value.MemberCount() < schema["minProperties"].GetUint()) {
-      found.push_back(at + ": has too few properties");
-    }
-    if (schema.HasMember("required")) {
-      for (const auto& name : schema["required"].GetArray()) {
-        if (!value.HasMember(name.GetString())) {
-          found.push_back(at + ": lacks required '" + name.GetString() + "'");
-        }
-      }
-    }
-    for (const auto& member : value.GetObject()) {
-      std::string name = member.name.GetString();
-      if (schema.HasMember("properties") && schema["properties"].HasMember(name.c_str())) {
-        check(member.value, schema["properties"][name.c_str()], at + "." + name, found);
-      } else if (schema.HasMember("additionalProperties")) {
-        const auto& additional = schema["additionalProperties"];
-        if (additional.IsFalse()) {
-          found.push_back(at + ": has '" + name + "', which the schema does not list");
-        } else if (additional.IsObject()) {
-          check(member.value, additional, at + "." + name, found);
-        }
-      }
-    }
-  }
-
-  const rapidjson::Document& document_;
-};
-
 /// The document, and which of its operations a test has seen answer as documented.
 class DocumentCheck {
  public:
-  DocumentCheck() : document_(parse(api::kOpenApiDocument)), validator_(document_) {
+  DocumentCheck() : document_(parse_json(api::kOpenApiDocument)), validator_(document_) {
     if (!document_.IsObject() || !document_.HasMember("paths")) {
       throw std::runtime_error("the OpenAPI document does not parse");
     }
@@ -222,7 +62,7 @@ class DocumentCheck {
   std::set<std::string> operations() const {
     std::set<std::string> listed;
     for (const auto& path : document_["paths"].GetObject()) {
-      for (const auto& method : kMethods) {
+      for (const auto& method : openapi_methods()) {
         if (path.value.HasMember(method.c_str())) {
           listed.insert(upper(method) + " " + path.name.GetString());
         }
@@ -252,49 +92,11 @@ class DocumentCheck {
                 const std::string& target, const HttpReply& reply) {
     std::string name = method + " " + path_template + " (" + target + " answered " +
                        std::to_string(reply.status) + ")";
-    const auto& paths = document_["paths"];
-    std::string lower_method = method;
-    for (auto& c : lower_method) c = static_cast<char>(std::tolower(c));
-    if (!paths.HasMember(path_template.c_str()) ||
-        !paths[path_template.c_str()].HasMember(lower_method.c_str())) {
-      ADD_FAILURE() << name << ": the operation is not documented";
+    auto problems = response_problems(document_, validator_, method, path_template, reply);
+    for (const auto& problem : problems) ADD_FAILURE() << name << ": " << problem;
+    if (!problems.empty()) {
+      ADD_FAILURE() << name << ": the body was " << reply.body;
       return;
-    }
-    const auto& responses = paths[path_template.c_str()][lower_method.c_str()]["responses"];
-    std::string status = std::to_string(reply.status);
-    if (!responses.HasMember(status.c_str())) {
-      ADD_FAILURE() << name << ": the status is not documented; body " << reply.body;
-      return;
-    }
-    const rapidjson::Value* response = &responses[status.c_str()];
-    if (response->HasMember("$ref")) {
-      response = rapidjson::Pointer((*response)["$ref"].GetString() + 1).Get(document_);
-      ASSERT_NE(response, nullptr) << name;
-    }
-    std::string content_type = reply.header("content-type");
-    content_type = content_type.substr(0, content_type.find(';'));
-    if (!response->HasMember("content")) {
-      EXPECT_TRUE(reply.body.empty()) << name << ": documented without a body, got " << reply.body;
-      checked_.insert(method + " " + path_template);
-      return;
-    }
-    const auto& content = (*response)["content"];
-    const rapidjson::Value* media = nullptr;
-    if (content.HasMember(content_type.c_str())) {
-      media = &content[content_type.c_str()];
-    } else if (content.HasMember("*/*")) {
-      media = &content["*/*"];
-    }
-    if (!media) {
-      ADD_FAILURE() << name << ": Content-Type " << content_type << " is not documented";
-      return;
-    }
-    if (content_type == "application/json") {
-      auto body = parse(reply.body);
-      ASSERT_FALSE(body.HasParseError()) << name << ": the body is not JSON: " << reply.body;
-      auto problems = validator_.problems(body, (*media)["schema"]);
-      for (const auto& problem : problems) ADD_FAILURE() << name << ": " << problem;
-      if (!problems.empty()) ADD_FAILURE() << name << ": the body was " << reply.body;
     }
     checked_.insert(method + " " + path_template);
   }
@@ -375,7 +177,7 @@ TEST(OpenApi, OperationsAreCompleteAndExamplesMatchTheirSchemas) {
     for (std::sregex_iterator it(text.begin(), text.end(), parameter), end; it != end; ++it) {
       in_template.insert((*it)[1]);
     }
-    for (const auto& method : kMethods) {
+    for (const auto& method : openapi_methods()) {
       if (!path.value.HasMember(method.c_str())) continue;
       std::string where = upper(method) + " " + text;
       const auto& operation = path.value[method.c_str()];
@@ -471,13 +273,8 @@ TEST(OpenApi, TheRunningApiServesEveryOperationAndAnswersAsDocumented) {
 
   HttpClient anonymous(port);
   auto served = check.call(anonymous, "GET", "/openapi.json", 200);
-  auto served_document = parse(served.body);
-  auto source = parse([] {
-    std::ifstream file(fs::path(TIDEMARK_SOURCE_DIR) / "api" / "openapi.json");
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-  }());
+  auto served_document = parse_json(served.body);
+  auto source = parse_json(read_openapi_source());
   EXPECT_TRUE(served_document == source) << "/openapi.json is not api/openapi.json; rebuild";
 
   // Health.
