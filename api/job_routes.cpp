@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "api/jobs.h"
+#include "domain/json.h"
 #include "domain/recording.h"
 #include "infra/address_resolution.h"
 #include "infra/cipher.h"
@@ -52,20 +53,51 @@ std::optional<pqxx::row> find_job_source(pqxx::connection& connection, const std
   return rows[0];
 }
 
-/// Long-polls a job until it has finished; 404 when the caller may not see it. A job
-/// `just_submitted` may not be projected yet: it counts as queued until it is.
+/// A job as it stands when submitted (queued, no attempt yet), in the shape of `job_json`.
+std::string queued_job_json(const domain::JobSubmitted& job, domain::Timestamp submitted_at) {
+  rapidjson::StringBuffer buffer;
+  domain::JsonWriter writer(buffer);
+  writer.StartObject();
+  for (auto [name, value] : {std::pair<const char*, const std::string*>{"job_id", &job.job_id},
+                             {"recording_id", &job.recording_id},
+                             {"algo_id", &job.algo_id},
+                             {"version", &job.version},
+                             {"recording_type", &job.recording_type}}) {
+    writer.Key(name);
+    domain::write_string(writer, *value);
+  }
+  writer.Key("status");
+  writer.String("queued");
+  writer.Key("attempts");
+  writer.Int(0);
+  for (const char* name : {"result", "failure", "runtime_ms"}) {
+    writer.Key(name);
+    writer.Null();
+  }
+  writer.Key("submitted_at");
+  domain::write_string(writer, domain::format_timestamp(submitted_at));
+  for (const char* name : {"started_at", "finished_at"}) {
+    writer.Key(name);
+    writer.Null();
+  }
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+/// Long-polls a job until it has finished; 404 when the caller may not see it. A job just
+/// submitted may not be projected yet: until it is, it reads as `submitted` says (queued).
 void answer_with_job(std::shared_ptr<ApiContext> context, const HttpRequest& request,
                      Respond respond, const std::string& job_id, std::optional<std::string> owner,
                      std::chrono::milliseconds wait, int status_when_pending,
-                     bool just_submitted = false) {
+                     std::optional<std::string> submitted = std::nullopt) {
   long_poll(context, request, std::move(respond), job_id, std::chrono::steady_clock::now() + wait,
-            [job_id, owner, status_when_pending, just_submitted](
+            [job_id, owner, status_when_pending, submitted = std::move(submitted)](
                 pqxx::connection& connection, bool final) -> std::optional<HttpResponse> {
               auto row = find_job(connection, job_id, owner);
-              if (!row && just_submitted && !final) return std::nullopt;
-              if (!row && just_submitted) {
+              if (!row && submitted && !final) return std::nullopt;
+              if (!row && submitted) {
                 return HttpResponse{status_when_pending,
-                                    R"({"job_id":")" + job_id + R"(","status":"queued"})",
+                                    *submitted,
                                     "application/json",
                                     {{"Location", "/jobs/" + job_id}}};
               }
@@ -223,14 +255,15 @@ void predict(std::shared_ptr<ApiContext> context, const HttpRequest& request, co
           owner_id),
       job_submitted_event(request, *job, caller)};
   std::string job_id = job->job_id;
+  std::string submitted = queued_job_json(*job, events.back().time);
   auto waited = wait_given ? *wait : std::chrono::milliseconds(kDefaultPredictWait);
   append_events(
       *context, std::move(events), std::move(respond),
-      [context, request, job_id, waited](bool, Respond respond) {
+      [context, request, job_id, waited, submitted](bool, Respond respond) {
         // Started at the broker's acknowledgement: waiting for the projection of
         // the submission first would add a round trip to every prediction.
         answer_with_job(context, request, std::move(respond), job_id, std::nullopt, waited, 202,
-                        true);
+                        submitted);
       },
       false);
 }

@@ -427,6 +427,9 @@ TEST(OpenApi, TheRunningApiServesEveryOperationAndAnswersAsDocumented) {
   check.call(ada, "GET", "/stream", "/stream?wait=0", {200});
   check.call(ada, "POST", "/predict", "/predict?recording_type=face&wait=10", {200, 202}, bmp,
              {{"Content-Type", "image/bmp"}});
+  // Without a wait the answer comes before the submission is projected: still a whole job.
+  check.call(ada, "POST", "/predict", "/predict?recording_type=face&wait=0", {200, 202}, bmp,
+             {{"Content-Type", "image/bmp"}});
   check.call(ada, "POST", "/predict", "/predict?recording_type=smell", {409}, bmp,
              {{"Content-Type", "image/bmp"}});
   check.call(ada, "DELETE", "/recordings/{recording_id}", "/recordings/rec-2", {204});
