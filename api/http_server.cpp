@@ -66,6 +66,16 @@ HttpRequest convert(const Http::Request& request) {
   return converted;
 }
 
+/// Whether a client's `X-Request-Id` can stand as the request's id: 1 to 128 visible ASCII
+/// characters. The id goes back in a header and into the log as the correlation id of the events
+/// the request causes, where bytes that are not UTF-8 would make PostgreSQL refuse the event.
+bool usable_request_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte > 0x20 && byte < 0x7F;
+  });
+}
+
 /// A response header whose name is known only at run time: Pistache 0.0.5 writes only typed
 /// headers into responses and silently drops raw ones.
 class NamedHeader : public Http::Header::Header {
@@ -109,7 +119,7 @@ class PistacheHandler : public Http::Handler {
     auto state = state_;
     HttpRequest converted = convert(request);
     converted.request_id = converted.header("x-request-id");
-    if (converted.request_id.empty() || converted.request_id.size() > 128) {
+    if (!usable_request_id(converted.request_id)) {
       converted.request_id = infra::random_uuid().to_string();
     }
     state->in_flight++;

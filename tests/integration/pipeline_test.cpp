@@ -89,6 +89,23 @@ TEST(Pipeline, RecordInTheTopicCarriesCloudEventsHeadersReadableByKcat) {
   EXPECT_EQ(created.header("x-request-id"), "req-kcat-1");
 }
 
+TEST(Pipeline, ARequestIdThatIsNotPrintableAsciiIsReplacedAndTheWriteIsProjected) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  sign_in(client);
+  // Bytes that are not UTF-8 once became the events' correlation id, which PostgreSQL refused:
+  // the write was dead-lettered and never readable.
+  for (const std::string& sent :
+       {std::string("\xFF\xFE"), std::string("with space"), std::string(129, 'r')}) {
+    auto created = client.post("/events", entry_body("u-rid", "tap"), {{"X-Request-Id", sent}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    std::string replaced = created.header("x-request-id");
+    EXPECT_NE(replaced, sent);
+    EXPECT_EQ(replaced.size(), 36u) << replaced;
+  }
+  EXPECT_EQ(stack.dump_topic("tidemark.events.dlq"), "");
+}
+
 TEST(Pipeline, RespondAsyncAnswers202AndAPositionedReadSeesTheWrite) {
   TestStack stack;
   HttpClient client(stack.api_port());
