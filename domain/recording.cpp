@@ -142,8 +142,10 @@ bool is_media_type(std::string_view text) {
   for (std::size_t i = 0; i < essence.size(); ++i) {
     if (i != slash && !token(static_cast<unsigned char>(essence[i]))) return false;
   }
+  // Printable ASCII only: the media type travels in events as JSON text, and bytes that are not
+  // UTF-8 would make the projector refuse them (and the upload never be attached).
   return std::none_of(text.begin(), text.end(),
-                      [](unsigned char c) { return c < 0x20 || c == 0x7F; });
+                      [](unsigned char c) { return c < 0x20 || c >= 0x7F; });
 }
 
 Result<RecordingQuery> parse_recording_query(const QueryParameters& parameters) {

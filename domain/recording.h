@@ -54,7 +54,7 @@ std::string encode_content_attached(const ContentAttached& event);
 Result<ContentAttached> decode_content_attached(std::string_view payload);
 
 /// A media type as uploads send it (`audio/wav`, `image/jpeg; q=1` …): `type/subtype` of
-/// token characters, parameters allowed, at most 127 characters.
+/// token characters, parameters allowed, printable ASCII, at most 127 characters.
 bool is_media_type(std::string_view text);
 
 /// A created or updated recording with its owner (the account) and, for an update, the

@@ -4,6 +4,7 @@
 
 using tidemark::domain::decode_recording;
 using tidemark::domain::encode_recording;
+using tidemark::domain::is_media_type;
 using tidemark::domain::parse_recording_request;
 using tidemark::domain::Recording;
 using tidemark::domain::Uuid;
@@ -19,6 +20,19 @@ TEST(ParseRecordingRequest, ReadsSeed003BodyAndChecksThePathId) {
   EXPECT_TRUE(parse_recording_request(body, std::string("r1")).ok());
   EXPECT_FALSE(parse_recording_request(body, std::string("r2")).ok());
   EXPECT_FALSE(parse_recording_request(R"({"recording_id":"r1"})", std::nullopt).ok());
+}
+
+TEST(IsMediaType, TakesTypeSubtypeAndParametersInPrintableAscii) {
+  for (const char* text : {"audio/wav", "image/jpeg; q=1", "application/json; charset=utf-8",
+                           "image/svg+xml", "text/plain; name=\"a b\""}) {
+    EXPECT_TRUE(is_media_type(text)) << text;
+  }
+  // Bytes beyond ASCII in a parameter once reached the events, which the projector refused.
+  for (const char* text : {"", "image", "image/", "/png", "image /png", "image/bmp; name=\xFF",
+                           "image/bmp; name=\xC3\xA9", "image/bmp;\x01", "image/bmp\x7F"}) {
+    EXPECT_FALSE(is_media_type(text)) << text;
+  }
+  EXPECT_FALSE(is_media_type("image/" + std::string(122, 'x')));
 }
 
 TEST(RecordingPayload, RoundTripsWithOwnerAndExpectedRevision) {
