@@ -6,7 +6,7 @@
 // number, null, an unknown field, malformed JSON, a wrong Content-Type, odd bytes in path ids,
 // bad query parameters and headers, bad tokens). Callers are real accounts (user, analyst,
 // admin, and throwaway accounts for the routes that end sessions or delete the account), and path
-// ids are real ones part of the time. Every answer must keep three properties:
+// ids are real ones part of the time. Every answer must keep three properties, and the run two:
 //
 //  - no 5xx. 503 counts too: the stack is healthy and requests go one at a time, so nothing may
 //    be unavailable, overloaded or not projected within projection_wait_ms; long-polls answer
@@ -14,7 +14,9 @@
 //    exception is /docs and /redoc when the web packages are not installed (documented 503).
 //  - every 4xx carries a message: a JSON object with a non-empty string `detail`;
 //  - every answer of the operation has a documented status, Content-Type and, for JSON, a body
-//    that matches the documented schema of that status (2xx and 4xx alike).
+//    that matches the documented schema of that status (2xx and 4xx alike);
+//  - no event the API accepted is refused by the projector (the dead-letter topic holds none);
+//  - the main accounts still sign in at the end.
 //
 // Answers Pistache gives before the API sees the request (a Content-Type it cannot parse gets
 // its own plain-text 415; they carry no X-Request-Id) are listed in the summary and checked for
