@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "domain/json.h"
+#include "infra/database.h"
 #include "infra/jwt.h"
 
 namespace tidemark::api {
@@ -112,7 +113,8 @@ void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& reques
                          // Ended before `work`, which may open its own transaction on this
                          // connection.
                          pqxx::nontransaction read(connection);
-                         auto rows = read.exec_params(
+                         auto rows = infra::exec_prepared_sql(
+                             read,
                              std::string("SELECT ") + kCallerColumns +
                                  " FROM sessions s JOIN users u ON u.user_id = s.user_id "
                                  "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "

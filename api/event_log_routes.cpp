@@ -2,10 +2,12 @@
 
 #include "api/auth.h"
 #include "api/routes.h"
+#include "api/sql_filters.h"
 #include "domain/envelope.h"
 #include "domain/json.h"
 #include "domain/log_entry.h"
 #include "infra/checkpoint_watcher.h"
+#include "infra/database.h"
 #include "infra/ids.h"
 #include "infra/kafka.h"
 
@@ -252,43 +254,38 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
 HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQuery& query,
                           const std::optional<std::string>& owner) {
   // The WHERE clause is assembled only from these fixed fragments; values are parameters.
-  std::string where = "TRUE";
-  std::vector<std::string> values;
-  auto condition = [&](const char* fragment, const std::string& value) {
-    values.push_back(value);
-    where += std::string(" AND ") + fragment + " $" + std::to_string(values.size());
+  SqlFilters filters;
+  filters.add("owner_id =", owner, "::uuid");
+  filters.add("user_id =", query.user_id);
+  filters.add("session_id =", query.session_id);
+  filters.add("event_type =", query.event_type);
+  filters.add("event_source =", query.event_source);
+  auto timestamp = [](const std::optional<domain::Timestamp>& time) {
+    return time ? std::optional<std::string>(domain::format_timestamp(*time)) : std::nullopt;
   };
-  if (owner) {
-    values.push_back(*owner);
-    where += " AND owner_id = $" + std::to_string(values.size()) + "::uuid";
-  }
-  if (query.user_id) condition("user_id =", *query.user_id);
-  if (query.session_id) condition("session_id =", *query.session_id);
-  if (query.event_type) condition("event_type =", *query.event_type);
-  if (query.event_source) condition("event_source =", *query.event_source);
-  if (query.ts_gte) condition("ts >=", domain::format_timestamp(*query.ts_gte));
-  if (query.ts_lte) condition("ts <=", domain::format_timestamp(*query.ts_lte));
-  std::vector<std::string> paged = values;
+  filters.add("ts >=", timestamp(query.ts_gte), "::timestamptz");
+  filters.add("ts <=", timestamp(query.ts_lte), "::timestamptz");
+  const std::string from = " FROM event_log" + filters.where();
+  std::vector<std::string> paged = filters.values();
   paged.push_back(std::to_string(query.size));
   paged.push_back(std::to_string((query.page - 1) * query.size));
-  std::string limits = " LIMIT $" + std::to_string(values.size() + 1) + "::bigint OFFSET $" +
-                       std::to_string(values.size() + 2) + "::bigint";
 
   pqxx::nontransaction read(connection);
-  // Page first, format after: the window count sees every match, the formatting only the page.
-  auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
-                                   ", total FROM (SELECT *, count(*) OVER () AS total "
-                                   "FROM event_log WHERE " +
-                                   where + " ORDER BY ts DESC, event_id" + limits +
-                                   ") AS page ORDER BY ts DESC, event_id",
-                               pqxx::prepare::make_dynamic_params(paged));
+  // The total in its own subquery, not a window over the matches: the page then reads only its
+  // rows, in index order, and the count reads the index alone.
+  auto rows = infra::exec_prepared_sql(
+      read,
+      std::string("SELECT ") + kEntryColumns + ", (SELECT count(*)" + from + ")" + from +
+          " ORDER BY ts DESC, event_id LIMIT " + filters.placeholder_after(0) +
+          "::bigint OFFSET " + filters.placeholder_after(1) + "::bigint",
+      pqxx::prepare::make_dynamic_params(paged));
   std::int64_t total = 0;
   if (!rows.empty()) {
     total = rows[0][12].as<std::int64_t>();
   } else if (query.page > 1) {
     // Past the end no row carries the count.
-    total = read.exec_params1("SELECT count(*) FROM event_log WHERE " + where,
-                              pqxx::prepare::make_dynamic_params(values))[0]
+    total = infra::exec_prepared_sql(read, "SELECT count(*)" + from,
+                                     pqxx::prepare::make_dynamic_params(filters.values()))[0][0]
                 .as<std::int64_t>();
   }
   rapidjson::StringBuffer buffer;

@@ -7,6 +7,7 @@
 #include "api/auth.h"
 #include "api/jobs.h"
 #include "api/routes.h"
+#include "api/sql_filters.h"
 #include "domain/json.h"
 #include "domain/multipart.h"
 #include "domain/recording.h"
@@ -284,20 +285,29 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
 
 HttpResponse list_recordings(pqxx::connection& connection, const domain::RecordingQuery& query,
                              const std::optional<std::string>& owner) {
-  const std::string where =
-      " FROM recordings WHERE ($1::uuid IS NULL OR owner_id = $1::uuid) "
-      "AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR recording_type = $3)";
+  SqlFilters filters;
+  filters.add("owner_id =", owner, "::uuid");
+  filters.add("user_id =", query.user_id);
+  filters.add("recording_type =", query.recording_type);
+  const std::string from = " FROM recordings" + filters.where();
+  std::vector<std::string> paged = filters.values();
+  paged.push_back(std::to_string(query.page.size));
+  paged.push_back(std::to_string((query.page.page - 1) * query.page.size));
   pqxx::nontransaction read(connection);
-  auto rows =
-      read.exec_params(std::string("SELECT ") + kRecordingColumns + ", count(*) OVER ()" + where +
-                           " ORDER BY created_at DESC, recording_id LIMIT $4 OFFSET $5",
-                       owner, query.user_id, query.recording_type, query.page.size,
-                       (query.page.page - 1) * query.page.size);
+  // The total in its own subquery, not a window over the matches: the page then reads only its
+  // rows, in index order, and the count reads the index alone.
+  auto rows = infra::exec_prepared_sql(
+      read,
+      std::string("SELECT ") + kRecordingColumns + ", (SELECT count(*)" + from + ")" + from +
+          " ORDER BY created_at DESC, recording_id LIMIT " + filters.placeholder_after(0) +
+          "::bigint OFFSET " + filters.placeholder_after(1) + "::bigint",
+      pqxx::prepare::make_dynamic_params(paged));
   std::int64_t total = rows.empty() ? 0 : rows[0][12].as<std::int64_t>();
   if (rows.empty() && query.page.page > 1) {
-    total =
-        read.exec_params1("SELECT count(*)" + where, owner, query.user_id, query.recording_type)[0]
-            .as<std::int64_t>();
+    // Past the end no row carries the count.
+    total = infra::exec_prepared_sql(read, "SELECT count(*)" + from,
+                                     pqxx::prepare::make_dynamic_params(filters.values()))[0][0]
+                .as<std::int64_t>();
   }
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);

@@ -1,6 +1,8 @@
 #include "infra/database.h"
 
 #include <cctype>
+#include <cstdio>
+#include <functional>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string_view>
@@ -10,6 +12,14 @@
 #include "infra/tls.h"
 
 namespace tidemark::infra {
+
+std::string prepared_statement_name(std::string_view sql) {
+  // Two texts with one 64-bit hash would make libpqxx refuse the second definition; among the
+  // few hundred statements of a connection that chance is negligible.
+  char name[24];
+  std::snprintf(name, sizeof name, "tm_%016zx", std::hash<std::string_view>{}(sql));
+  return name;
+}
 
 std::unique_ptr<pqxx::connection> connect(const std::string& url, std::chrono::seconds timeout) {
   // libpq takes connect_timeout as a URL parameter or a keyword; the URL form keeps one string.

@@ -9,7 +9,9 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,6 +53,22 @@ class DatabasePool {
 /// True when the exception means PostgreSQL could not be reached or the connection broke,
 /// so a retry later may succeed (503 rather than 500).
 bool is_connection_failure(std::exception_ptr failure);
+
+/// The name `exec_prepared_sql` prepares `sql` under: derived from the text, so the same SQL
+/// gets the same statement on every call.
+std::string prepared_statement_name(std::string_view sql);
+
+/// Runs `sql` as a statement prepared on the transaction's connection: PostgreSQL parses it once
+/// per connection, and plans it once where a generic plan is as good, instead of both on every
+/// call (most of a short query's cost). For SQL whose text does not depend on the values, which
+/// travel as parameters.
+template <typename... Parameters>
+pqxx::result exec_prepared_sql(pqxx::transaction_base& transaction, const std::string& sql,
+                               Parameters&&... parameters) {
+  const std::string name = prepared_statement_name(sql);
+  transaction.conn().prepare(name, sql);
+  return transaction.exec_prepared(name, std::forward<Parameters>(parameters)...);
+}
 
 /// Opens a connection, failing within `timeout` when the server does not answer.
 std::unique_ptr<pqxx::connection> connect(const std::string& url,

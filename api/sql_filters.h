@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tidemark::api {
+
+/// The WHERE clause of a list request: only the filters it gives, each value a parameter ($1,
+/// $2, … in the order added). Each combination of filters is then its own statement text, which
+/// PostgreSQL prepares once and plans for exactly those filters.
+class SqlFilters {
+ public:
+  /// Adds `expression $n` (for example "user_id =", "ts >=") when `value` is given; `cast`
+  /// follows the parameter (for example "::uuid").
+  void add(std::string_view expression, const std::optional<std::string>& value,
+           std::string_view cast = "") {
+    if (!value) return;
+    values_.push_back(*value);
+    where_ += " AND ";
+    where_ += expression;
+    where_ += " $" + std::to_string(values_.size());
+    where_ += cast;
+  }
+
+  /// " WHERE TRUE AND …".
+  const std::string& where() const { return where_; }
+  const std::vector<std::string>& values() const { return values_; }
+  /// The placeholder of the parameter that would come after the filters' values plus `extra`.
+  std::string placeholder_after(std::size_t extra) const {
+    return "$" + std::to_string(values_.size() + extra + 1);
+  }
+
+ private:
+  std::string where_ = " WHERE TRUE";
+  std::vector<std::string> values_;
+};
+
+}  // namespace tidemark::api

@@ -1,0 +1,2 @@
+DROP INDEX recordings_user_owner;
+DROP INDEX event_log_user_owner;
