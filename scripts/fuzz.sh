@@ -13,7 +13,9 @@
 #                                   committed corpus (minimised; run after a long run)
 # Options: --target NAME (repeatable; default all), --build-dir DIR; arguments after `--` go to
 # libFuzzer. A crash, a sanitizer report, a broken invariant, a timeout or running out of memory
-# fails the script and names the input that causes it.
+# fails the script and names the input that causes it. A run ends with the lines
+# `tally: inputs fuzzed N` (inputs executed, over all targets) and `tally: crashes N` (targets that
+# failed), which scripts/test-summary.sh adds to the test summary.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -89,6 +91,7 @@ if [[ "$mode" == merge ]]; then
 fi
 
 failed=()
+fuzzed=0
 for target in "${targets[@]}"; do
   work="$(found "$target")"
   artifacts="$build/artifacts/$target"
@@ -99,6 +102,8 @@ for target in "${targets[@]}"; do
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "${extra[@]}" "$work" "$(committed "$target")" >"$log" 2>&1 || status=$?
   summary=$(grep -aE '^#[0-9]+.*(DONE|INITED)' "$log" | tail -n 1 || true)
+  fuzzed=$((fuzzed + $(awk '/^stat::number_of_executed_units:/ { n = $2 } END { print n + 0 }' \
+    "$log")))
   corpus=$(find "$(committed "$target")" -type f | wc -l)
   if ((status == 0)); then
     echo "fuzz: $target: ok (${seconds}s, committed corpus $corpus) ${summary#*  }"
@@ -112,6 +117,8 @@ for target in "${targets[@]}"; do
   fi
 done
 
+echo "tally: inputs fuzzed $fuzzed"
+echo "tally: crashes ${#failed[@]}"
 if ((${#failed[@]})); then
   echo "fuzz: failed: ${failed[*]}" >&2
   exit 1

@@ -1,7 +1,8 @@
 // Faults on purpose: the broker going away under load, projectors killed with SIGKILL again and
 // again, PostgreSQL restarted mid-stream, and abusive clients. Each test prints what it tried and
 // what it found. TIDEMARK_CHAOS_ROUNDS (default 1) repeats the faults: the README's test command
-// runs the short form, `TIDEMARK_CHAOS_ROUNDS=20 ctest -L chaos` the long one.
+// runs the short form, `TIDEMARK_CHAOS_ROUNDS=20 ctest -L chaos` the long one. The tests count
+// faults injected, requests acknowledged, events lost and duplicates (tests/support/tally.h).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -110,10 +112,13 @@ void expect_exactly_the_acknowledged(TestStack& stack, const std::set<std::strin
   for (const auto& id : acknowledged) missing += projected.count(id) ? 0 : 1;
   report(std::to_string(acknowledged.size()) + " acknowledged, " +
          std::to_string(projected.size()) + " projected, " + std::to_string(missing) + " missing");
+  tally::add("requests acknowledged", static_cast<std::int64_t>(acknowledged.size()));
+  tally::add("events lost", static_cast<std::int64_t>(missing));
   EXPECT_EQ(missing, 0u);
   // A write refused with 503 may still have reached the log (the acknowledgement was lost):
   // more rows than acknowledgements is allowed, never fewer, and never a row twice.
   EXPECT_GE(projected.size(), acknowledged.size());
+  tally::add("duplicates", static_cast<std::int64_t>(rows.size() - projected.size()));
   EXPECT_EQ(rows.size(), projected.size());
 }
 
@@ -128,6 +133,7 @@ TEST(Chaos, BrokerLossUnderLoadLosesNoAcknowledgedWriteAndRefusesQuickly) {
   for (int round = 0; round < rounds(); ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 1000));
     stack.broker().set_down();
+    tally::add("faults injected");
     auto outage = std::chrono::milliseconds(2000 + random() % 2000);
     report("round " + std::to_string(round + 1) + ": broker down for " +
            std::to_string(outage.count()) + " ms");
@@ -158,6 +164,7 @@ TEST(Chaos, ProjectorsKilledAgainAndAgainEndEqualToACleanRebuild) {
   for (int kill = 0; kill < kills; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200 + random() % 600));
     stack.stop_projector();  // SIGKILL
+    tally::add("faults injected");
     stack.start_projector();
   }
   report(std::to_string(kills) + " projector kills (SIGKILL) during the stream");
@@ -182,6 +189,7 @@ TEST(Chaos, PostgresRestartMidStreamRecoversByItselfAndReadsAnswer503Meanwhile) 
   for (int round = 0; round < rounds(); ++round) {
     std::this_thread::sleep_for(1s);
     stack.postgres().stop();
+    tally::add("faults injected");
     std::set<int> statuses;
     auto deadline = Clock::now() + 2s;
     Clock::duration slowest{};
@@ -252,6 +260,8 @@ TEST(Chaos, AbusiveClientsDoNotStopTheServerAnsweringOthers) {
   auto huge = abuser.request("GET", "/healthz", "", {{"X-Huge", std::string(64 * 1024, 'h')}});
   HttpClient abuser2(stack.api_port());
   auto oversized = abuser2.post("/events", std::string(2 << 20, 'x'));
+  // Each abusive connection and request is a fault of its own.
+  tally::add("faults injected", static_cast<std::int64_t>(sockets.size() + slow.size() + 2));
 
   HttpClient client(stack.api_port());
   std::vector<double> latencies;

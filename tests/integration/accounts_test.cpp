@@ -17,6 +17,7 @@
 #include "infra/jwt.h"
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -316,6 +317,7 @@ TEST(Accounts, ForgedTamperedExpiredAndAlgNoneTokensAreRefused) {
   };
   for (const auto& [forged, reason] : attacks) {
     auto reply = client.request("GET", "/me", "", bearer(forged));
+    tally::attack(reply.status != 401);
     EXPECT_EQ(reply.status, 401) << forged;
     EXPECT_NE(reply.body.find(reason), std::string::npos) << forged << " -> " << reply.body;
   }
@@ -344,12 +346,17 @@ TEST(Accounts, RefreshRotatesAndReuseAfterGraceRevokesTheSession) {
 
   std::this_thread::sleep_for(2500ms);
   auto reused = client.post("/auth/refresh", R"({"refresh_token":")" + second + R"("})");
+  tally::attack(reused.status != 401);
   EXPECT_EQ(reused.status, 401);
   EXPECT_NE(reused.body.find("reuse detected"), std::string::npos) << reused.body;
   // The whole session is gone: its newest refresh token and its access tokens.
-  EXPECT_EQ(client.post("/auth/refresh", R"({"refresh_token":")" + third + R"("})").status, 401);
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(retried, "access_token"))).status, 401);
-  EXPECT_EQ(client.post("/auth/refresh", R"({"refresh_token":"garbage"})").status, 401);
+  for (const auto& attempt :
+       {client.post("/auth/refresh", R"({"refresh_token":")" + third + R"("})"),
+        client.request("GET", "/me", "", bearer(field(retried, "access_token"))),
+        client.post("/auth/refresh", R"({"refresh_token":"garbage"})")}) {
+    tally::attack(attempt.status != 401);
+    EXPECT_EQ(attempt.status, 401) << attempt.body;
+  }
 }
 
 TEST(Accounts, SessionsAreListedAndRevokedOneOrAllAndLogoutBySessionIdIsSeed000s) {
@@ -373,27 +380,29 @@ TEST(Accounts, SessionsAreListedAndRevokedOneOrAllAndLogoutBySessionIdIsSeed000s
           .status,
       404);
   EXPECT_EQ(client.post("/auth/logout", R"({"session-id":"not-a-session"})").status, 404);
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(second, "access_token"))).status, 401);
+  auto logged_out = client.request("GET", "/me", "", bearer(field(second, "access_token")));
+  tally::attack(logged_out.status != 401);
+  EXPECT_EQ(logged_out.status, 401);
 
   // Another user cannot see or revoke these sessions.
   auto intruder =
       client.post("/auth/register", R"({"username":"intruder","password":"long enough"})");
   std::string intruder_token = field(intruder, "access_token");
-  EXPECT_EQ(
-      client.request("GET", "/users/" + field(third, "session_id"), "", bearer(intruder_token))
-          .status,
-      404);
-  EXPECT_EQ(client
-                .request("DELETE", "/auth/sessions/" + field(third, "session_id"), "",
-                         bearer(intruder_token))
-                .status,
-            404);
+  for (const auto& attempt :
+       {client.request("GET", "/users/" + field(third, "session_id"), "", bearer(intruder_token)),
+        client.request("DELETE", "/auth/sessions/" + field(third, "session_id"), "",
+                       bearer(intruder_token))}) {
+    tally::attack(attempt.status != 404);
+    EXPECT_EQ(attempt.status, 404) << attempt.body;
+  }
 
   auto all = client.request("DELETE", "/auth/sessions", "", bearer(token));
   EXPECT_EQ(all.status, 200) << all.body;
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(token)).status, 401);
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(field(registered, "access_token"))).status,
-            401);
+  for (const auto& revoked : {token, field(registered, "access_token")}) {
+    auto reply = client.request("GET", "/me", "", bearer(revoked));
+    tally::attack(reply.status != 401);
+    EXPECT_EQ(reply.status, 401);
+  }
   EXPECT_EQ(client.request("GET", "/me", "", bearer(intruder_token)).status, 200);
 }
 
@@ -422,7 +431,9 @@ TEST(Accounts, DeletionShredsThePersonSoNoReplayRebuildsThem) {
   auto deleted = client.request("DELETE", "/user/delete", "", bearer(token));
   ASSERT_EQ(deleted.status, 200) << deleted.body;
   EXPECT_EQ(field(deleted, "message"), "Successfully deleted user!");
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(token)).status, 401);
+  auto after_deletion = client.request("GET", "/me", "", bearer(token));
+  tally::attack(after_deletion.status != 401);
+  EXPECT_EQ(after_deletion.status, 401);
   EXPECT_EQ(
       client.post("/auth/login", R"({"username":"zebediah","password":")" + password + R"("})")
           .status,
@@ -473,14 +484,16 @@ TEST(Accounts, ProfilesChangeOnlyForTheirOwnerAndTheNewPasswordAndNameWork) {
   EXPECT_EQ(field(own, "email"), "alice@example.com");
   // Another user's id answers 404, as if it did not exist; so does privilege escalation.
   std::string mallory_token = field(mallory, "access_token");
-  EXPECT_EQ(client.request("GET", "/profile/" + alice_id, "", bearer(mallory_token)).status, 404);
-  EXPECT_EQ(
-      client
-          .request("PUT", "/profile/" + alice_id, R"({"full_name":"Owned"})", bearer(mallory_token))
-          .status,
-      404);
+  for (const auto& attempt :
+       {client.request("GET", "/profile/" + alice_id, "", bearer(mallory_token)),
+        client.request("PUT", "/profile/" + alice_id, R"({"full_name":"Owned"})",
+                       bearer(mallory_token))}) {
+    tally::attack(attempt.status != 404);
+    EXPECT_EQ(attempt.status, 404) << attempt.body;
+  }
   auto escalate =
       client.request("PATCH", "/user/update", R"({"role":"admin"})", bearer(mallory_token));
+  tally::attack(escalate.status != 400);
   EXPECT_EQ(escalate.status, 400);
   EXPECT_NE(escalate.body.find("unknown field 'role'"), std::string::npos) << escalate.body;
 
@@ -556,17 +569,18 @@ TEST(Accounts, CreateAdminListsUsersAndGrantsRolesWhichUsersCannot) {
   ASSERT_EQ(listed.status, 200) << listed.body;
   EXPECT_EQ(listed.header("x-total-count"), "3");
   EXPECT_EQ(parse(listed.body)["data"].Size(), 1u);
-  EXPECT_EQ(client.request("GET", "/admin/users", "", bearer(user_token)).status, 403);
+  auto user_lists = client.request("GET", "/admin/users", "", bearer(user_token));
+  tally::attack(user_lists.status != 403);
+  EXPECT_EQ(user_lists.status, 403);
   EXPECT_EQ(client.request("GET", "/admin/users?size=101", "", bearer(admin_token)).status, 400);
   EXPECT_EQ(
       client.request("GET", "/profile/" + field(user, "user_id"), "", bearer(admin_token)).status,
       200);
 
-  EXPECT_EQ(client
-                .request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
-                         R"({"role":"admin"})", bearer(user_token))
-                .status,
-            403);
+  auto user_grants = client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
+                                    R"({"role":"admin"})", bearer(user_token));
+  tally::attack(user_grants.status != 403);
+  EXPECT_EQ(user_grants.status, 403);
   auto granted = client.request("PUT", "/admin/users/" + field(user, "user_id") + "/role",
                                 R"({"role":"analyst"})", bearer(admin_token));
   ASSERT_EQ(granted.status, 200) << granted.body;
@@ -678,7 +692,9 @@ TEST(Accounts, PasswordResetByMailedCodeEndsEverySession) {
   auto reset = client.post("/auth/password-reset",
                            R"({"token":")" + code + R"(","password":"new password"})");
   ASSERT_EQ(reset.status, 200) << reset.body;
-  EXPECT_EQ(client.request("GET", "/me", "", bearer(old_token)).status, 401);
+  auto after_reset = client.request("GET", "/me", "", bearer(old_token));
+  tally::attack(after_reset.status != 401);
+  EXPECT_EQ(after_reset.status, 401);
   EXPECT_EQ(
       client.post("/auth/login", R"({"username":"forgetful","password":"old password"})").status,
       401);

@@ -11,6 +11,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -107,6 +108,8 @@ TEST(Authorization, EveryRouteWithAnIdAnswersEachCallerAsDocumented) {
       if (expected < 0) continue;
       auto reply = clients[caller]->request(route.method, route.path, route.body,
                                             {{"Content-Type", route.content_type}});
+      // A caller the route refuses is an attack; answered otherwise, it got in.
+      if (expected >= 400) tally::attack(reply.status != expected);
       EXPECT_EQ(reply.status, expected) << route.method << " " << route.path << " as "
                                         << kCallerNames[caller] << ": " << reply.body;
       if (reply.status >= 400) {
@@ -119,26 +122,36 @@ TEST(Authorization, EveryRouteWithAnIdAnswersEachCallerAsDocumented) {
   // Lists: each user sees their own, analysts and admins everyone's.
   ASSERT_EQ(owner.post("/events", entry_body).status, 201);
   ASSERT_EQ(other.post("/events", entry_body).status, 201);
-  EXPECT_EQ(owner.get("/events").header("x-total-count"), "1");
-  EXPECT_EQ(other.get("/events").header("x-total-count"), "1");
+  for (HttpClient* user : {&owner, &other}) {
+    auto count = user->get("/events").header("x-total-count");
+    tally::attack(count != "1");
+    EXPECT_EQ(count, "1");
+  }
   EXPECT_EQ(analyst.get("/events").header("x-total-count"), "2");
   EXPECT_EQ(admin.get("/events").header("x-total-count"), "2");
-  EXPECT_EQ(anonymous.get("/events").status, 401);
+  auto anonymous_list = anonymous.get("/events").status;
+  tally::attack(anonymous_list != 401);
+  EXPECT_EQ(anonymous_list, 401);
 
   // Role and owner fields in bodies are refused, not obeyed (no escalation through a body).
-  EXPECT_EQ(owner
-                .post("/events", R"({"user_id":"u","event_type":"t","event_source":"s",)"
-                                 R"("owner_id":"00000000-0000-4000-8000-000000000000"})")
-                .status,
-            400);
-  EXPECT_EQ(owner.request("PATCH", "/user/update", R"({"role":"admin"})").status, 400);
+  auto foreign_owner = owner
+                           .post("/events", R"({"user_id":"u","event_type":"t","event_source":"s",)"
+                                            R"("owner_id":"00000000-0000-4000-8000-000000000000"})")
+                           .status;
+  tally::attack(foreign_owner != 400);
+  EXPECT_EQ(foreign_owner, 400);
+  auto own_role = owner.request("PATCH", "/user/update", R"({"role":"admin"})").status;
+  tally::attack(own_role != 400);
+  EXPECT_EQ(own_role, 400);
   std::string owner_id = parse_string(owner.get("/me").body, "user_id");
-  EXPECT_EQ(
-      owner.request("PUT", "/admin/users/" + owner_id + "/role", R"({"role":"admin"})").status, 403)
-      << "a user must not grant roles, not even to themselves";
-  EXPECT_EQ(
-      analyst.request("PUT", "/admin/users/" + owner_id + "/role", R"({"role":"admin"})").status,
-      403);
+  auto granted_by_user =
+      owner.request("PUT", "/admin/users/" + owner_id + "/role", R"({"role":"admin"})").status;
+  tally::attack(granted_by_user != 403);
+  EXPECT_EQ(granted_by_user, 403) << "a user must not grant roles, not even to themselves";
+  auto granted_by_analyst =
+      analyst.request("PUT", "/admin/users/" + owner_id + "/role", R"({"role":"admin"})").status;
+  tally::attack(granted_by_analyst != 403);
+  EXPECT_EQ(granted_by_analyst, 403);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/media.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -273,6 +274,7 @@ TEST(Inference, RoutingPinsTheNewestVersionAndRerunsKeepBothResults) {
   EXPECT_EQ(predict(phone, "sensor", "application/json", "[1]", "wait=soon").status, 400);
   auto internal_callback = predict(phone, "sensor", "application/json", "[1]",
                                    "wait=1&callback_url=http://10.0.0.7/hook");
+  tally::attack(internal_callback.status != 400);
   EXPECT_EQ(internal_callback.status, 400);
   EXPECT_NE(internal_callback.body.find("callback_url"), std::string::npos);
 

@@ -3,7 +3,8 @@
 // fields. Every value must either be refused with a 4xx naming the problem or be stored exactly
 // as sent and read back equal; filters match only literally (a `%` or `_` is no wildcard); no
 // answer is a 5xx; and the tables are all still there afterwards with the rows expected. Each
-// test prints what it tried and what it found.
+// test prints what it tried and what it found. Each request with a hostile value, with the checks
+// of what it did, is an attack tried; one whose checks fail got in (tests/support/tally.h).
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -20,6 +21,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -295,6 +297,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
     const std::string& value = values[i];
     for (const std::string field :
          {"recording_id", "recording_link", "recording_type", "user_id", "created_session_id"}) {
+      tally::Attack attack;
       const std::string id = field == "recording_id" ? value : field + "-" + std::to_string(i);
       const std::string stored = field == "recording_link" ? link_with(value) : value;
       Fields body = {{"recording_id", json_text(id)}};
@@ -338,6 +341,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string& value = values[i];
     for (const std::string field : {"user_id", "email", "display_name"}) {
+      tally::Attack attack;
       const std::string id =
           field == "user_id" ? value : "record-" + field + "-" + std::to_string(i);
       std::string email = field == "email" ? value : "someone@example.com";
@@ -383,6 +387,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string& value = values[i];
     for (const std::string field : {"algo_id", "recording_type", "location", "version"}) {
+      tally::Attack attack;
       const std::string id = field == "algo_id" ? value : "algo-" + field + "-" + std::to_string(i);
       Fields body = {{"algo_id", json_text(id)}};
       for (const auto& [name, json] : ordinary_algorithm) {
@@ -417,6 +422,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
     const std::string& value = values[i];
     for (const std::string field :
          {"user_id", "session_id", "event_type", "event_source", "event_data"}) {
+      tally::Attack attack;
       Fields body;
       for (const std::string name : {"user_id", "session_id", "event_type", "event_source"}) {
         body.emplace_back(name, json_text(name == field ? value : "ordinary-" + name));
@@ -490,22 +496,26 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
       EXPECT_EQ(string_at(item, field), value) << target;
     }
   };
+  auto attack_count = [&](auto&&... arguments) {
+    tally::Attack attack;
+    expect_count(arguments...);
+  };
   for (const auto& value : values) {
     for (const char* field : {"user_id", "recording_type"}) {
-      expect_count(user, "/recordings", field, value, recordings_by[field][value], field);
+      attack_count(user, "/recordings", field, value, recordings_by[field][value], field);
     }
     for (const char* field : {"recording_type", "version"}) {
-      expect_count(user, "/algos", field, value, algorithms_by[field][value], field);
+      attack_count(user, "/algos", field, value, algorithms_by[field][value], field);
     }
     for (const char* field : {"user_id", "session_id", "event_type", "event_source"}) {
-      expect_count(user, "/events", field, value, entries_by[field][value], field);
+      attack_count(user, "/events", field, value, entries_by[field][value], field);
     }
     for (const std::string prefix : {"recordings/", "algos/", "users/"}) {
       bool names_one =
           std::find(recording_ids.begin(), recording_ids.end(), value) != recording_ids.end();
-      expect_count(admin, "/log", "subject", prefix + value, names_one ? 1 : 0, "subject");
+      attack_count(admin, "/log", "subject", prefix + value, names_one ? 1 : 0, "subject");
     }
-    expect_count(admin, "/log", "type", value, 0, "type");
+    attack_count(admin, "/log", "type", value, 0, "type");
   }
   // The ordinary values are still found in full: the hostile filters were not a fluke of
   // matching nothing.
@@ -516,6 +526,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
 
   // --- Updates with the value in every field, through the path id that is the value. ---
   for (const auto& id : recording_ids) {
+    tally::Attack attack;
     std::string body = object(Fields{{"recording_link", json_text(link_with(id))},
                                      {"recording_type", json_text(id)},
                                      {"user_id", json_text(id)},
@@ -532,6 +543,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
                     what);
   }
   for (const auto& id : app_user_ids) {
+    tally::Attack attack;
     std::string body =
         object({{"firebase_data",
                  object(Fields{{"email", json_text(id)}, {"display_name", json_text(id)}})}});
@@ -544,6 +556,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
     EXPECT_EQ(string_at(parsed, "firebase_data.display_name"), id) << what;
   }
   for (const auto& id : algo_ids) {
+    tally::Attack attack;
     std::string body = object({{"recording_type", json_text(id)},
                                {"location", json_text(id)},
                                {"version", json_text(id)}});
@@ -558,6 +571,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string& value = values[i];
+    tally::Attack attack;
     const std::string& event_id = entry_ids[i * 5];
     std::string body = object(Fields{{"user_id", json_text(value)},
                                      {"session_id", json_text(value)},
@@ -580,21 +594,25 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
 
   // --- Deletions through the hostile path ids remove exactly those rows. ---
   for (const auto& id : recording_ids) {
+    tally::Attack attack;
     auto reply = user.request("DELETE", "/recordings/" + url_encoded(id));
     tally.count("DELETE /recordings/" + shown(id), reply);
     EXPECT_EQ(reply.status, 204) << shown(id) << ": " << reply.body;
   }
   for (const auto& id : app_user_ids) {
+    tally::Attack attack;
     auto reply = user.request("DELETE", "/users/" + url_encoded(id));
     tally.count("DELETE /users/" + shown(id), reply);
     EXPECT_EQ(reply.status, 204) << shown(id) << ": " << reply.body;
   }
   for (const auto& id : algo_ids) {
+    tally::Attack attack;
     auto reply = admin.request("DELETE", "/algos/" + url_encoded(id));
     tally.count("DELETE /algos/" + shown(id), reply);
     EXPECT_EQ(reply.status, 204) << shown(id) << ": " << reply.body;
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
+    tally::Attack attack;
     auto reply = user.request("DELETE", "/events/" + entry_ids[i * 5 + 1]);
     tally.count("DELETE /events/…", reply);
     EXPECT_EQ(reply.status, 204) << reply.body;
@@ -602,17 +620,20 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
 
   // --- Every table is still there, holding exactly what was written. ---
   ASSERT_TRUE(stack.wait_until_projected(30s));
-  EXPECT_EQ(tables(stack), tables_before) << "a table was dropped or created";
   const std::int64_t count = static_cast<std::int64_t>(values.size());
-  EXPECT_EQ(rows_in(stack, "recordings"), recordings_created - count);
-  EXPECT_EQ(rows_in(stack, "app_users"), app_users_created - count);
-  // `tidemark create-admin` registers none; the three built-in algorithms are not registered
-  // by a test stack.
-  EXPECT_EQ(rows_in(stack, "algorithms"), algorithms_created - count);
-  EXPECT_EQ(rows_in(stack, "event_log"), entries_created - count);
-  EXPECT_EQ(rows_in(stack, "users"), 2);
-  EXPECT_EQ(user.get("/recordings").header("x-total-count"),
-            std::to_string(recordings_created - count));
+  {
+    tally::Attack attack;  // all of them on the schema and its rows: one that changed them got in
+    EXPECT_EQ(tables(stack), tables_before) << "a table was dropped or created";
+    EXPECT_EQ(rows_in(stack, "recordings"), recordings_created - count);
+    EXPECT_EQ(rows_in(stack, "app_users"), app_users_created - count);
+    // `tidemark create-admin` registers none; the three built-in algorithms are not registered
+    // by a test stack.
+    EXPECT_EQ(rows_in(stack, "algorithms"), algorithms_created - count);
+    EXPECT_EQ(rows_in(stack, "event_log"), entries_created - count);
+    EXPECT_EQ(rows_in(stack, "users"), 2);
+    EXPECT_EQ(user.get("/recordings").header("x-total-count"),
+              std::to_string(recordings_created - count));
+  }
   note("tables: the same " + std::to_string(tables_before.size()) +
        " tables before and after; recordings " + std::to_string(recordings_created - count) +
        ", user records " + std::to_string(app_users_created - count) + ", algorithms " +
@@ -639,6 +660,7 @@ TEST(Injection, HostileAccountFieldsAreStoredExactlyAndNeverLogAnyoneIn) {
   sign_in(victim, "victim-account");
   int registered = 1, refused_as_documented = 0;
   for (std::size_t i = 0; i < values.size(); ++i) {
+    tally::Attack attack;
     const std::string& value = values[i];
     // Usernames need 5 characters; short values are repeated, never altered otherwise.
     std::string username = value;
@@ -686,6 +708,7 @@ TEST(Injection, HostileAccountFieldsAreStoredExactlyAndNeverLogAnyoneIn) {
       "ünï'cødé@example.com",      "a%b_c@example.com",     "$$;drop@example.com",
       "\"quoted\"@example.com",    "%@example.com",         "_@example.com"};
   for (const auto& email : emails) {
+    tally::Attack attack;
     HttpClient client(stack.api_port());
     auto reply =
         client.post("/auth/register",
@@ -713,6 +736,7 @@ TEST(Injection, HostileAccountFieldsAreStoredExactlyAndNeverLogAnyoneIn) {
                                                         {"%%%%%", "' OR 1=1 --"},
                                                         {"_____", "________x"},
                                                         {"VICTIM-ACCOUNT", "' OR '1'='1"}}) {
+    tally::Attack attack;
     HttpClient client(stack.api_port());
     auto reply = client.post("/auth/login", object(Fields{{"username", json_text(username)},
                                                           {"password", json_text(password)}}));
@@ -721,7 +745,10 @@ TEST(Injection, HostileAccountFieldsAreStoredExactlyAndNeverLogAnyoneIn) {
     EXPECT_TRUE(reply.header("set-cookie").empty()) << shown(username);
   }
   ASSERT_TRUE(stack.wait_until_projected(30s));
-  EXPECT_EQ(rows_in(stack, "users"), registered);
+  {
+    tally::Attack attack;  // all of them on the accounts table
+    EXPECT_EQ(rows_in(stack, "users"), registered);
+  }
   note("accounts: " + std::to_string(registered - 1) +
        " registered with hostile usernames, full "
        "names, passwords and emails, each logged in and read back exactly; " +
@@ -805,6 +832,7 @@ TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
   int non_text_answers = 0;
   for (const auto& [method, pattern] : routes) {
     for (const auto& [label, segment] : segments) {
+      tally::Attack attack;
       std::string path = pattern;
       path.replace(path.find("{}"), 2, segment);
       auto body = bodies.find(pattern);
@@ -825,9 +853,12 @@ TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
     }
   }
   // The real resources are untouched by all of that.
-  EXPECT_EQ(user.get("/recordings/rec").status, 200);
-  EXPECT_EQ(user.get("/users/app").status, 200);
-  EXPECT_EQ(user.get("/algos/algo").status, 200);
+  {
+    tally::Attack attack;  // all of them on the real resources
+    EXPECT_EQ(user.get("/recordings/rec").status, 200);
+    EXPECT_EQ(user.get("/users/app").status, 200);
+    EXPECT_EQ(user.get("/algos/algo").status, 200);
+  }
   note("path ids: " + std::to_string(routes.size()) + " routes × " +
        std::to_string(segments.size()) + " ids (hostile text and " +
        std::to_string(not_text.size()) +
@@ -857,6 +888,7 @@ TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
   int query_answers = 0;
   for (const auto& [path, name] : filters) {
     for (const auto& escape : not_text) {
+      tally::Attack attack;
       const std::string target = path + "?" + name + "=" + escape;
       bool post = path == "/predict";
       auto reply = post ? admin.post(target, "[1]") : admin.get(target);
@@ -877,16 +909,20 @@ TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
                        R"("event_data":{"k\u0000":"v"}})"},
            {"/auth/register", R"({"username":"nul\u0000user","password":"long enough"})"},
            {"/auth/login", R"({"username":"path-user\u0000","password":"test password"})"}}) {
+    tally::Attack attack;
     auto reply =
         (path == "/auth/register" || path == "/auth/login" ? admin : user).post(path, body);
     tally.count("POST " + path + " with \\u0000", reply);
     EXPECT_EQ(reply.status, 400) << path << ": " << reply.body;
   }
   ASSERT_TRUE(stack.wait_until_projected(30s));
-  EXPECT_EQ(rows_in(stack, "recordings"), 1);
-  EXPECT_EQ(rows_in(stack, "app_users"), 1);
-  EXPECT_EQ(rows_in(stack, "algorithms"), 1);
-  EXPECT_EQ(rows_in(stack, "event_log"), 0);
+  {
+    tally::Attack attack;  // all of them on the tables' rows
+    EXPECT_EQ(rows_in(stack, "recordings"), 1);
+    EXPECT_EQ(rows_in(stack, "app_users"), 1);
+    EXPECT_EQ(rows_in(stack, "algorithms"), 1);
+    EXPECT_EQ(rows_in(stack, "event_log"), 0);
+  }
   note("NUL escapes in JSON strings: refused with 400 in ids, event_data keys and account fields");
   note("answers: " + tally.summary());
   note("took " +

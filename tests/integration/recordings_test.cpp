@@ -9,6 +9,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -104,6 +105,7 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
         "https://user:pass@example.com/x", "not a url", "gopher://example.com/x",
         "http://2130706433/x", "http://0x7f.1/x", "http://localhost./x"}) {
     auto refused = owner.post("/recordings", recording("bad-link", "u-a", "face", link));
+    tally::attack(refused.status != 400);
     EXPECT_EQ(refused.status, 400) << link;
     EXPECT_NE(refused.body.find("recording_link"), std::string::npos) << refused.body;
   }

@@ -29,6 +29,7 @@
 #include "infra/webhook_signature.h"
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/tally.h"
 
 namespace tidemark::testing {
 namespace {
@@ -86,10 +87,12 @@ class Secrets {
     add(what + " (secret part)", token.substr(token.find('.') + 1));
   }
 
-  /// Fails for each secret found in `text`, naming where and showing its surroundings.
+  /// Fails for each secret found in `text`, naming where and showing its surroundings. Each
+  /// secret searched for is an attack tried; found, it got in.
   int expect_absent(const std::string& where, const std::string& text) const {
     for (const auto& secret : secrets_) {
       auto at = text.find(secret.value);
+      tally::attack(at != std::string::npos);
       if (at == std::string::npos) continue;
       auto from = at < 80 ? 0 : at - 80;
       ADD_FAILURE() << secret.what << " appears in " << where << ": …"
