@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "infra/database.h"
 #include "infra/cipher.h"
 #include "infra/ids.h"
 
@@ -19,7 +20,8 @@ domain::Error taken(const std::string& kind) {
 
 bool claim_name(pqxx::work& transaction, const std::string& kind, const std::string& value,
                 const Uuid& user_id) {
-  auto claimed = transaction.exec_params(
+  auto claimed = infra::exec_prepared_sql(
+      transaction,
       "INSERT INTO identity_claims (kind, value, user_id) VALUES ($1, lower($2), $3::uuid) "
       "ON CONFLICT (kind, value) DO UPDATE SET user_id = EXCLUDED.user_id, claimed_at = now() "
       "WHERE identity_claims.user_id = EXCLUDED.user_id OR (NOT identity_claims.confirmed "

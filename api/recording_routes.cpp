@@ -160,7 +160,7 @@ std::optional<std::string> query_parameter(const HttpRequest& request, std::stri
 std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std::string& id,
                                         const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(with_latest_job(std::string("SELECT ") + kRecordingColumns +
+  auto rows = infra::exec_prepared_sql(read, with_latest_job(std::string("SELECT ") + kRecordingColumns +
                                                " FROM recordings WHERE recording_id = $1 "
                                                "AND ($2::uuid IS NULL OR owner_id = $2::uuid)"),
                                id, owner);

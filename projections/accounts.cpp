@@ -37,7 +37,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
   if (!opened) return;
   const PersonalData& personal = *opened;
   std::string time = format_timestamp(envelope.time);
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "INSERT INTO users (user_id, username, email, full_name, password_hash, role, created_at, "
       "updated_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz, $7::timestamptz) "
       "ON CONFLICT (user_id) DO NOTHING",
@@ -54,7 +55,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
                                      event.sealed_personal_data, "user.profile_updated");
   if (!personal) return;
   std::string user_id = event.user_id.to_string();
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE users SET username = $2, email = $3, full_name = $4, password_hash = $5, "
       "updated_at = $6::timestamptz WHERE user_id = $1::uuid",
       user_id, personal->username, personal->email, personal->full_name, personal->password_hash,
@@ -71,7 +73,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 
 void apply(pqxx::dbtransaction& transaction, const AccountTokenIssued& event) {
   // Tokens of a deleted user are not kept.
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) "
       "SELECT $1, $2::uuid, $3, $4::timestamptz "
       "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
@@ -82,7 +85,8 @@ void apply(pqxx::dbtransaction& transaction, const AccountTokenIssued& event) {
 
 void mark_token_used(pqxx::dbtransaction& transaction, const std::string& token_hash,
                      const EventEnvelope& envelope) {
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE account_tokens SET used_at = $2::timestamptz WHERE token_hash = $1 "
       "AND used_at IS NULL",
       token_hash, format_timestamp(envelope.time));
@@ -90,7 +94,8 @@ void mark_token_used(pqxx::dbtransaction& transaction, const std::string& token_
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const EmailVerified& event) {
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE users SET email_verified_at = coalesce(email_verified_at, $2::timestamptz) "
       "WHERE user_id = $1::uuid",
       event.user_id.to_string(), format_timestamp(envelope.time));
@@ -103,7 +108,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
         keyring);
   mark_token_used(transaction, event.token_hash, envelope);
   // Whoever knew the old password is logged out with it.
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = 'password_reset' "
       "WHERE user_id = $1::uuid AND revoked_at IS NULL",
       event.user_id.to_string(), format_timestamp(envelope.time));
@@ -111,7 +117,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const UserRoleChanged& event) {
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE users SET role = $2, updated_at = $3::timestamptz WHERE user_id = $1::uuid",
       event.user_id.to_string(), std::string(role_name(event.role)),
       format_timestamp(envelope.time));
@@ -142,7 +149,7 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
                                 "DELETE FROM recordings WHERE owner_id = $1::uuid",
                                 "DELETE FROM jobs WHERE owner_id = $1::uuid",
                                 "DELETE FROM app_users WHERE owner_id = $1::uuid"}) {
-    transaction.exec_params(statement, user_id);
+    infra::exec_prepared_sql(transaction, statement, user_id);
   }
   if (!rebuilding()) infra::Keyring::destroy_user_key(transaction, event.user_id);
 }
@@ -150,7 +157,8 @@ void apply(pqxx::dbtransaction& transaction, const UserDeleted& event) {
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const SessionStarted& event) {
   // Sessions of a deleted (or never projected) user are not kept.
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "INSERT INTO sessions (session_id, user_id, refresh_token_hash, expires_at, created_at) "
       "SELECT $1::uuid, $2::uuid, $3, $4::timestamptz, $5::timestamptz "
       "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
@@ -162,7 +170,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const SessionRefreshed& event) {
   // Matching on the previous hash makes a redelivered rotation a no-op.
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE sessions SET previous_refresh_token_hash = refresh_token_hash, "
       "refresh_token_hash = $3, rotated_at = $4::timestamptz "
       "WHERE session_id = $1::uuid AND refresh_token_hash = $2",
@@ -172,7 +181,8 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const SessionRevoked& event) {
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = $3 "
       "WHERE session_id = $1::uuid AND revoked_at IS NULL",
       event.session_id.to_string(), format_timestamp(envelope.time), event.reason);

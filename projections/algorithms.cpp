@@ -17,7 +17,8 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
     if (!change) throw PoisonRecord(change.error().message);
     const auto& algorithm = change->algorithm;
     if (envelope.type == domain::kAlgorithmRegisteredV1) {
-      transaction.exec_params(
+      infra::exec_prepared_sql(
+        transaction,
           "INSERT INTO algorithms (algo_id, recording_type, location, version, revision, "
           "created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::timestamptz, $5::timestamptz) "
           "ON CONFLICT (algo_id) DO NOTHING",
@@ -27,7 +28,8 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
                           "AND value = lower($1)",
                           algorithm.algo_id);
     } else {
-      auto updated = transaction.exec_params(
+      auto updated = infra::exec_prepared_sql(
+        transaction,
           "UPDATE algorithms SET recording_type = $2, location = $3, version = $4, "
           "revision = revision + 1, updated_at = $5::timestamptz "
           "WHERE algo_id = $1 AND ($6::integer IS NULL OR revision = $6::integer)",
@@ -43,7 +45,7 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
   if (envelope.type == domain::kAlgorithmDeletedV1) {
     auto algo_id = domain::decode_algorithm_deleted(envelope.payload);
     if (!algo_id) throw PoisonRecord(algo_id.error().message);
-    transaction.exec_params("DELETE FROM algorithms WHERE algo_id = $1", *algo_id);
+    infra::exec_prepared_sql(transaction, "DELETE FROM algorithms WHERE algo_id = $1", *algo_id);
     outside_read_models(
         transaction, "DELETE FROM identity_claims WHERE kind = 'algorithm' AND value = lower($1)",
         *algo_id);

@@ -33,7 +33,8 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
     auto record = open_record(transaction, keyring, *change);
     if (!record) return true;
     if (envelope.type == domain::kAppUserCreatedV1) {
-      transaction.exec_params(
+      infra::exec_prepared_sql(
+        transaction,
           "INSERT INTO app_users (user_id, owner_id, email, display_name, height, weight, "
           "revision, created_at, updated_at) SELECT $1, $2::uuid, $3, $4, $5, $6, 1, "
           "$7::timestamptz, $7::timestamptz WHERE EXISTS (SELECT 1 FROM users WHERE user_id = "
@@ -45,7 +46,8 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
                           "AND value = lower($1)",
                           change->user_id);
     } else {
-      auto updated = transaction.exec_params(
+      auto updated = infra::exec_prepared_sql(
+        transaction,
           "UPDATE app_users SET email = $2, display_name = $3, height = $4, weight = $5, "
           "revision = revision + 1, updated_at = $6::timestamptz "
           "WHERE user_id = $1 AND ($7::integer IS NULL OR revision = $7::integer)",
@@ -61,7 +63,7 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
   if (envelope.type == domain::kAppUserDeletedV1) {
     auto user_id = domain::decode_app_user_deleted(envelope.payload);
     if (!user_id) throw PoisonRecord(user_id.error().message);
-    transaction.exec_params("DELETE FROM app_users WHERE user_id = $1", *user_id);
+    infra::exec_prepared_sql(transaction, "DELETE FROM app_users WHERE user_id = $1", *user_id);
     outside_read_models(transaction,
                         "DELETE FROM identity_claims WHERE kind = 'app_user' AND value = lower($1)",
                         *user_id);

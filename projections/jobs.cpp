@@ -21,7 +21,8 @@ void apply_submitted(pqxx::dbtransaction& transaction, const domain::EventEnvelo
   auto job = domain::decode_job_submitted(envelope.payload);
   if (!job) throw PoisonRecord(job.error().message);
   // Only while the recording exists: a deleted one's jobs are not rebuilt.
-  auto inserted = transaction.exec_params(
+  auto inserted = infra::exec_prepared_sql(
+        transaction,
       "INSERT INTO jobs (job_id, recording_id, owner_id, algo_id, version, location, "
       "recording_type, status, callback_url, submitted_at, update_seq) "
       "SELECT $1::uuid, $2, $3::uuid, $4, $5, $6, $7, 'queued', $8, $9::timestamptz, "
@@ -38,7 +39,8 @@ void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope
   std::string time = domain::format_timestamp(envelope.time);
   pqxx::result changed;
   if (envelope.type == domain::kJobStartedV1) {
-    changed = transaction.exec_params(
+    changed = infra::exec_prepared_sql(
+        transaction,
         "UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
         "started_at = COALESCE(started_at, $3::timestamptz), "
         "update_seq = nextval('job_update_seq') "
@@ -46,14 +48,16 @@ void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope
         outcome->job_id, outcome->attempt, time);
   } else if (envelope.type == domain::kJobSucceededV1) {
     if (!outcome->output) throw PoisonRecord("job succeeded without an output");
-    changed = transaction.exec_params(
+    changed = infra::exec_prepared_sql(
+        transaction,
         "UPDATE jobs SET status = 'succeeded', attempts = GREATEST(attempts, $2), "
         "result = $3::jsonb, failure = NULL, runtime_ms = $4, finished_at = $5::timestamptz, "
         "update_seq = nextval('job_update_seq') "
         "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
         outcome->job_id, outcome->attempt, *outcome->output, outcome->runtime_ms, time);
   } else {
-    changed = transaction.exec_params(
+    changed = infra::exec_prepared_sql(
+        transaction,
         "UPDATE jobs SET status = CASE WHEN $4 THEN 'failed' ELSE 'running' END, "
         "attempts = GREATEST(attempts, $2), failure = $3, "
         "finished_at = CASE WHEN $4 THEN $5::timestamptz END, "

@@ -31,7 +31,8 @@ std::optional<std::string> owner_text(const domain::LogEntry& entry) {
 void apply_log_entry_corrected(pqxx::dbtransaction& transaction,
                                const domain::EventEnvelope& envelope) {
   domain::LogEntry entry = decoded_entry(envelope);
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE event_log SET user_id = $2, session_id = $3, event_type = $4, "
       "event_data = $5::jsonb, event_source = $6, log_level = $7, ts = $8::timestamptz, "
       "revision = revision + 1 "
@@ -45,7 +46,7 @@ void apply_log_entry_redacted(pqxx::dbtransaction& transaction,
                               const domain::EventEnvelope& envelope) {
   auto event_id = domain::decode_log_entry_redacted(envelope.payload);
   if (!event_id) throw PoisonRecord(event_id.error().message);
-  transaction.exec_params("DELETE FROM event_log WHERE event_id = $1", event_id->to_string());
+  infra::exec_prepared_sql(transaction, "DELETE FROM event_log WHERE event_id = $1", event_id->to_string());
 }
 
 /// Applies the event to the read model its type belongs to; false for an unknown type.
@@ -195,7 +196,7 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
   pqxx::nontransaction read(connection);
   std::map<std::int32_t, std::int64_t> offsets;
   for (const auto& row :
-       read.exec_params("SELECT log_partition, next_offset FROM projection_offsets "
+       infra::exec_prepared_sql(read, "SELECT log_partition, next_offset FROM projection_offsets "
                         "WHERE projection = $1 AND topic = $2",
                         projection, topic)) {
     offsets[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
@@ -209,23 +210,22 @@ std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transacti
                                                   const std::vector<std::int32_t>& partitions) {
   std::map<std::int32_t, std::int64_t> offsets;
   for (auto partition : partitions) {
-    // Make sure a row exists to lock, then lock it.
-    transaction.exec_params(
+    // Creates the row when missing, and locks it either way (an upsert locks what it finds).
+    auto row = infra::exec_prepared_sql(
+        transaction,
         "INSERT INTO projection_offsets (projection, topic, log_partition, next_offset) "
-        "VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+        "VALUES ($1, $2, $3, 0) ON CONFLICT (projection, topic, log_partition) "
+        "DO UPDATE SET next_offset = projection_offsets.next_offset RETURNING next_offset",
         projection, topic, partition);
-    auto row = transaction.exec_params1(
-        "SELECT next_offset FROM projection_offsets "
-        "WHERE projection = $1 AND topic = $2 AND log_partition = $3 FOR UPDATE",
-        projection, topic, partition);
-    offsets[partition] = row[0].as<std::int64_t>();
+    offsets[partition] = row[0][0].as<std::int64_t>();
   }
   return offsets;
 }
 
 void store_offset(pqxx::dbtransaction& transaction, const std::string& projection,
                   const std::string& topic, std::int32_t partition, std::int64_t next_offset) {
-  transaction.exec_params(
+  infra::exec_prepared_sql(
+        transaction,
       "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
       "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
       projection, topic, partition, next_offset);

@@ -11,6 +11,7 @@
 
 #include "domain/envelope.h"
 #include "domain/position.h"
+#include "infra/database.h"
 #include "infra/keyring.h"
 #include "projections/batch.h"
 
@@ -39,7 +40,7 @@ template <typename... Parameters>
 void outside_read_models(pqxx::dbtransaction& transaction, const std::string& statement,
                          Parameters&&... parameters) {
   if (rebuilding()) return;
-  transaction.exec_params(statement, std::forward<Parameters>(parameters)...);
+  infra::exec_prepared_sql(transaction, statement, std::forward<Parameters>(parameters)...);
 }
 
 /// Applies events to the read-model tables inside one transaction (or savepoint), in log order.

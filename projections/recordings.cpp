@@ -18,7 +18,8 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
     const auto& recording = change->recording;
     if (envelope.type == domain::kRecordingCreatedV1) {
       // Only while the owner exists: a deleted account's recordings are not rebuilt.
-      transaction.exec_params(
+      infra::exec_prepared_sql(
+        transaction,
           "INSERT INTO recordings (recording_id, recording_link, recording_type, user_id, "
           "created_session_id, owner_id, revision, created_at, updated_at) "
           "SELECT $1, $2, $3, $4, $5, $6::uuid, 1, $7::timestamptz, $7::timestamptz "
@@ -31,7 +32,8 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
                           "AND value = lower($1)",
                           recording.recording_id);
     } else {
-      auto updated = transaction.exec_params(
+      auto updated = infra::exec_prepared_sql(
+        transaction,
           "UPDATE recordings SET recording_link = $2, recording_type = $3, user_id = $4, "
           "created_session_id = $5, revision = revision + 1, updated_at = $6::timestamptz "
           "WHERE recording_id = $1 AND ($7::integer IS NULL OR revision = $7::integer)",
@@ -47,7 +49,8 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
   if (envelope.type == domain::kRecordingContentAttachedV1) {
     auto attached = domain::decode_content_attached(envelope.payload);
     if (!attached) throw PoisonRecord(attached.error().message);
-    transaction.exec_params(
+    infra::exec_prepared_sql(
+        transaction,
         "UPDATE recordings SET content_sha256 = $2, content_type = $3, content_size = $4, "
         "updated_at = $5::timestamptz WHERE recording_id = $1",
         attached->recording_id, attached->sha256, attached->content_type, attached->size, time);
@@ -63,7 +66,7 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
         "WHERE recording_id = $1) AND NOT EXISTS (SELECT 1 FROM recordings r "
         "WHERE r.content_sha256 = content_blobs.sha256 AND r.recording_id <> $1)",
         *recording_id);
-    transaction.exec_params("DELETE FROM recordings WHERE recording_id = $1", *recording_id);
+    infra::exec_prepared_sql(transaction, "DELETE FROM recordings WHERE recording_id = $1", *recording_id);
     outside_read_models(
         transaction, "DELETE FROM identity_claims WHERE kind = 'recording' AND value = lower($1)",
         *recording_id);
@@ -72,7 +75,7 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
                         "DELETE FROM webhook_deliveries WHERE job_id IN "
                         "(SELECT job_id FROM jobs WHERE recording_id = $1)",
                         *recording_id);
-    transaction.exec_params("DELETE FROM jobs WHERE recording_id = $1", *recording_id);
+    infra::exec_prepared_sql(transaction, "DELETE FROM jobs WHERE recording_id = $1", *recording_id);
     return true;
   }
   return false;
