@@ -126,7 +126,7 @@ void change_algorithm(std::shared_ptr<ApiContext> context, const HttpRequest& re
       *context, {event}, std::move(respond),
       [context, request, algo_id, remove, updated, revision](bool projected, Respond respond) {
         if (!projected) {
-          respond(error_response(503, "the change is recorded but not yet visible"));
+          respond(error_response(202, "the change is recorded but not yet visible; read it again shortly"));
           return;
         }
         if (remove) {

@@ -142,7 +142,7 @@ void change_app_user(std::shared_ptr<ApiContext> context, const HttpRequest& req
   append_events(*context, {event}, std::move(respond),
                 [context, request, id, remove, updated, revision](bool projected, Respond respond) {
                   if (!projected) {
-                    respond(error_response(503, "the change is recorded but not yet visible"));
+                    respond(error_response(202, "the change is recorded but not yet visible; read it again shortly"));
                     return;
                   }
                   if (remove) {

@@ -231,7 +231,7 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
       *context, {event}, std::move(respond),
       [context, request, event_id_text, redact, revision](bool projected, Respond respond) {
         if (!projected) {
-          respond(error_response(503, "the change is recorded but not yet visible"));
+          respond(error_response(202, "the change is recorded but not yet visible; read it again shortly"));
           return;
         }
         if (redact) {

@@ -307,6 +307,31 @@ TEST(Pipeline, EntriesBelongToTheirOwnerAndCanBeCorrectedAndRedacted) {
   }
 }
 
+// When the projection wait runs out, a change is still in the log and will apply: the answer is
+// 202, not an error that would invite a retry.
+TEST(Pipeline, ChangesNotYetProjectedAnswer202AndApplyLater) {
+  TestStack stack(TestStack::Options{3, {"--projection-wait-ms", "300"}, true});
+  HttpClient client(stack.api_port());
+  sign_in(client);
+  // A busy machine may take longer than 300 ms to project the session: wait for it here.
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+  auto created = client.post("/events", entry_body("u-slow", "tap"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = parse(created.body)["event_id"].GetString();
+
+  stack.stop_projector();
+  auto corrected = client.request("PUT", "/events/" + id, entry_body("u-slow", "double_tap"));
+  EXPECT_EQ(corrected.status, 202) << corrected.body;
+  EXPECT_NE(corrected.body.find("not yet visible"), std::string::npos) << corrected.body;
+  EXPECT_FALSE(corrected.header("x-tidemark-position").empty());
+  auto redacted = client.request("DELETE", "/events/" + id);
+  EXPECT_EQ(redacted.status, 202) << redacted.body;
+
+  stack.start_projector();
+  ASSERT_TRUE(stack.wait_until_projected(30s)) << stack.projector().output();
+  EXPECT_EQ(client.get("/events/" + id).status, 404);
+}
+
 TEST(Pipeline, CorsOnlyForConfiguredOrigins) {
   TestStack stack(TestStack::Options{
       3, {"--cors-origins", "https://app.example.com, https://admin.example.com"}, true});
