@@ -7,7 +7,6 @@
 #include "domain/json.h"
 #include "domain/log_entry.h"
 #include "infra/checkpoint_watcher.h"
-#include "infra/database.h"
 #include "infra/ids.h"
 #include "infra/kafka.h"
 
@@ -265,36 +264,15 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
   };
   filters.add("ts >=", timestamp(query.ts_gte), "::timestamptz");
   filters.add("ts <=", timestamp(query.ts_lte), "::timestamptz");
-  const std::string from = " FROM event_log" + filters.where();
-  std::vector<std::string> paged = filters.values();
-  paged.push_back(std::to_string(query.size));
-  paged.push_back(std::to_string((query.page - 1) * query.size));
-
-  pqxx::nontransaction read(connection);
-  // The total in its own subquery, not a window over the matches: the page then reads only its
-  // rows, in index order, and the count reads the index alone.
-  auto rows = infra::exec_prepared_sql(
-      read,
-      std::string("SELECT ") + kEntryColumns + ", (SELECT count(*)" + from + ")" + from +
-          " ORDER BY ts DESC, event_id LIMIT " + filters.placeholder_after(0) +
-          "::bigint OFFSET " + filters.placeholder_after(1) + "::bigint",
-      pqxx::prepare::make_dynamic_params(paged));
-  std::int64_t total = 0;
-  if (!rows.empty()) {
-    total = rows[0][12].as<std::int64_t>();
-  } else if (query.page > 1) {
-    // Past the end no row carries the count.
-    total = infra::exec_prepared_sql(read, "SELECT count(*)" + from,
-                                     pqxx::prepare::make_dynamic_params(filters.values()))[0][0]
-                .as<std::int64_t>();
-  }
+  auto page = read_list_page(connection, kEntryColumns, "event_log", filters, "ts DESC, event_id",
+                             query.page, query.size);
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   writer.StartArray();
-  for (const auto& row : rows) write_entry(writer, row);
+  for (const auto& row : page.rows) write_entry(writer, row);
   writer.EndArray();
   HttpResponse response{200, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
-  response.headers.emplace_back("X-Total-Count", std::to_string(total));
+  response.headers.emplace_back("X-Total-Count", std::to_string(page.total));
   return response;
 }
 

@@ -160,10 +160,12 @@ std::optional<std::string> query_parameter(const HttpRequest& request, std::stri
 std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std::string& id,
                                         const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = infra::exec_prepared_sql(read, with_latest_job(std::string("SELECT ") + kRecordingColumns +
-                                               " FROM recordings WHERE recording_id = $1 "
-                                               "AND ($2::uuid IS NULL OR owner_id = $2::uuid)"),
-                               id, owner);
+  auto rows = infra::exec_prepared_sql(
+      read,
+      with_latest_job(std::string("SELECT ") + kRecordingColumns +
+                      " FROM recordings WHERE recording_id = $1 "
+                      "AND ($2::uuid IS NULL OR owner_id = $2::uuid)"),
+      id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
@@ -289,33 +291,15 @@ HttpResponse list_recordings(pqxx::connection& connection, const domain::Recordi
   filters.add("owner_id =", owner, "::uuid");
   filters.add("user_id =", query.user_id);
   filters.add("recording_type =", query.recording_type);
-  const std::string from = " FROM recordings" + filters.where();
-  std::vector<std::string> paged = filters.values();
-  paged.push_back(std::to_string(query.page.size));
-  paged.push_back(std::to_string((query.page.page - 1) * query.page.size));
-  pqxx::nontransaction read(connection);
-  // The total in its own subquery, not a window over the matches: the page then reads only its
-  // rows, in index order, and the count reads the index alone.
-  auto rows = infra::exec_prepared_sql(
-      read,
-      std::string("SELECT ") + kRecordingColumns + ", (SELECT count(*)" + from + ")" + from +
-          " ORDER BY created_at DESC, recording_id LIMIT " + filters.placeholder_after(0) +
-          "::bigint OFFSET " + filters.placeholder_after(1) + "::bigint",
-      pqxx::prepare::make_dynamic_params(paged));
-  std::int64_t total = rows.empty() ? 0 : rows[0][12].as<std::int64_t>();
-  if (rows.empty() && query.page.page > 1) {
-    // Past the end no row carries the count.
-    total = infra::exec_prepared_sql(read, "SELECT count(*)" + from,
-                                     pqxx::prepare::make_dynamic_params(filters.values()))[0][0]
-                .as<std::int64_t>();
-  }
+  auto page = read_list_page(connection, kRecordingColumns, "recordings", filters,
+                             "created_at DESC, recording_id", query.page.page, query.page.size);
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   writer.StartArray();
-  for (const auto& row : rows) write_recording(writer, row);
+  for (const auto& row : page.rows) write_recording(writer, row);
   writer.EndArray();
   HttpResponse response{200, {buffer.GetString(), buffer.GetSize()}, "application/json", {}};
-  response.headers.emplace_back("X-Total-Count", std::to_string(total));
+  response.headers.emplace_back("X-Total-Count", std::to_string(page.total));
   return response;
 }
 

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <pqxx/connection>
+#include <pqxx/result>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +39,18 @@ class SqlFilters {
   std::string where_ = " WHERE TRUE";
   std::vector<std::string> values_;
 };
+
+/// One page of a list and the number of all its matches.
+struct ListPage {
+  pqxx::result rows;  ///< `columns` as selected (the count is not among them)
+  std::int64_t total = 0;
+};
+
+/// Reads page `page` (from 1) of `size` rows of `columns` from `table` with `filters`, in
+/// `order`, and counts every match: in a subquery rather than a window over the matches, so the
+/// page reads only its own rows, in index order, and the count can come from the index alone.
+ListPage read_list_page(pqxx::connection& connection, const std::string& columns,
+                        const std::string& table, const SqlFilters& filters,
+                        const std::string& order, std::int64_t page, std::int64_t size);
 
 }  // namespace tidemark::api
