@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -367,6 +368,14 @@ LogFilter read_filter(const Settings& settings) {
     if (comma == std::string::npos) comma = types.size();
     if (comma > start) filter.types.insert(types.substr(start, comma - start));
     start = comma + 1;
+  }
+  // A misspelt type would match nothing, silently.
+  const auto& known = domain::all_event_types();
+  for (const auto& type : filter.types) {
+    if (std::find(known.begin(), known.end(), type) != known.end()) continue;
+    std::string list;
+    for (auto name : known) list += std::string(list.empty() ? "" : ", ") + std::string(name);
+    throw ConfigError("event_types: unknown event type '" + type + "'; the types are " + list);
   }
   for (auto [text, target, name] : {std::tuple{&settings.from_time, &filter.from, "from_time"},
                                     std::tuple{&settings.to_time, &filter.to, "to_time"}}) {

@@ -143,6 +143,11 @@ TEST(Operations, ExportOfARangeIsExactAndOpensPersonalDataOnlyForThoseWhoRemain)
   auto [bad, message] = stack.tidemark({"events", "export", "--from-time", "yesterday"});
   EXPECT_EQ(bad, 2);
   EXPECT_NE(message.find("from_time"), std::string::npos) << message;
+  auto [misspelt, refusal] =
+      stack.tidemark({"events", "export", "--event-types", "tidemark.user.registerd.v1"});
+  EXPECT_EQ(misspelt, 2);
+  EXPECT_NE(refusal.find("unknown event type 'tidemark.user.registerd.v1'"), std::string::npos)
+      << refusal;
   auto [replayed, replay] =
       run_command({TIDEMARK_BINARY, "replay", "--kafka-bootstrap-servers",
                    stack.bootstrap_servers(), "--event-types", "tidemark.user.deleted.v1"});
