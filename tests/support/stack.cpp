@@ -1,10 +1,12 @@
 #include "tests/support/stack.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -18,8 +20,32 @@ namespace tidemark::testing {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+namespace {
+
+/// The sanitizer reports in a process's output, or empty. Sanitizers write to standard error,
+/// which ChildProcess sends to the output file; every report starts with one of these lines.
+std::string sanitizer_reports(const std::string& output) {
+  std::size_t first = std::string::npos;
+  for (const char* marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+        "ERROR: ThreadSanitizer", ": runtime error: "}) {
+    first = std::min(first, output.find(marker));
+  }
+  if (first == std::string::npos) return "";
+  auto line_start = output.rfind('\n', first);
+  std::string reports = output.substr(line_start == std::string::npos ? 0 : line_start + 1);
+  constexpr std::size_t kShown = 30000;
+  if (reports.size() > kShown) reports = reports.substr(0, kShown) + "\n[…]";
+  return reports;
+}
+
+}  // namespace
+
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, fs::path output_file)
     : output_file_(std::move(output_file)) {
+  for (std::size_t i = 0; i < argv.size() && i < 2; ++i) {
+    command_ += (i ? " " : "") + fs::path(argv[i]).filename().string();
+  }
   std::vector<char*> arguments;
   for (const auto& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));
   arguments.push_back(nullptr);
@@ -44,6 +70,11 @@ ChildProcess::~ChildProcess() {
   if (!exit_code_) {
     send_signal(SIGKILL);
     wait(10s);
+  }
+  if (auto reports = sanitizer_reports(output()); !reports.empty()) {
+    ADD_FAILURE() << "sanitizer report from `" << command_ << "` (pid " << pid_ << ", output "
+                  << output_file_ << "):\n"
+                  << reports;
   }
 }
 

@@ -17,7 +17,9 @@
 
 namespace tidemark::testing {
 
-/// A process of ours (the real `tidemark` binary, kcat …) with its output in a file.
+/// A process of ours (the real `tidemark` binary, kcat …) with its output in a file. When it is
+/// destroyed, a sanitizer report in that output (a build with TIDEMARK_SANITIZE, see
+/// scripts/sanitize.sh) fails the current test and is shown with the command that made it.
 class ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv, std::filesystem::path output_file);
@@ -37,6 +39,7 @@ class ChildProcess {
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   std::filesystem::path output_file_;
+  std::string command_;  ///< for the failure message of a sanitizer report
 };
 
 /// Registers `username` and makes `client` send its access token from now on; returns it.
