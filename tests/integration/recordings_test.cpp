@@ -175,7 +175,8 @@ TEST(Recordings, UploadedContentIsStoredOnceAndStreamsBackToItsOwner) {
   auto uploaded =
       owner.request("PUT", "/recordings/clip-1/content", bytes, {{"Content-Type", "audio/wav"}});
   ASSERT_EQ(uploaded.status, 200) << uploaded.body;
-  auto content = parse(uploaded.body)["content"].GetObject();
+  auto reply = parse(uploaded.body);  // owns what `content` views
+  auto content = reply["content"].GetObject();
   EXPECT_EQ(content["size"].GetInt64(), 40000);
   EXPECT_EQ(std::string(content["content_type"].GetString()), "audio/wav");
   std::string sha256 = content["sha256"].GetString();
