@@ -126,7 +126,9 @@ class InferenceRole {
                                              static_cast<int>(settings.job_attempts),
                                              std::chrono::milliseconds(settings.job_backoff_ms),
                                              std::chrono::milliseconds(settings.job_time_limit_ms),
-                                             settings.max_job_input_bytes};
+                                             settings.max_job_input_bytes,
+                                             static_cast<std::size_t>(
+                                                 settings.inference_batch_size)};
     worker.kafka_security = infra::kafka_security(settings);
     worker_ = std::make_unique<workers::InferenceWorker>(std::move(worker));
     workers::WebhookDispatcher::Options webhooks;

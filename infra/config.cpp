@@ -275,6 +275,9 @@ void add_outbound_urls(SettingsSchema& schema) {
 void add_inference(SettingsSchema& schema) {
   schema.text("inference_group", &Settings::inference_group, "tidemark-inference",
               "consumer group the inference workers share");
+  schema.integer("inference_batch_size", &Settings::inference_batch_size, 64, 1, 10000,
+                 "records a worker takes per transaction (its position is stored after each "
+                 "batch's outcomes are acknowledged; a crash runs at most this many jobs again)");
   schema.text("models_dir", &Settings::models_dir, "",
               "folder of the `onnx:` models; empty means the `models` folder the build made "
               "beside the executable's folder");

@@ -87,6 +87,7 @@ struct Settings {
   std::string output;
   // Inference.
   std::string inference_group;
+  std::int64_t inference_batch_size = 0;
   std::string models_dir;
   std::int64_t job_attempts = 0;
   std::int64_t job_backoff_ms = 0;

@@ -39,7 +39,7 @@ class InferenceWorker {
     std::chrono::milliseconds first_backoff{200};  ///< doubles after each failed attempt
     std::chrono::milliseconds time_limit{30000};   ///< per attempt
     std::int64_t max_input_bytes = 64 << 20;
-    std::size_t batch_size = 8;
+    std::size_t batch_size = 64;  ///< records per transaction
     infra::KafkaSecurity kafka_security{};
   };
 
