@@ -398,7 +398,29 @@ LogReader::LogReader(Options options, Offsets start, Offsets end)
   rd_kafka_conf_set_log_cb(conf, log_from_kafka);
   handle_ = create_client(RD_KAFKA_CONSUMER, conf);
   rd_kafka_poll_set_consumer(handle_);
+  refuse_records_no_longer_held();
   assign();
+}
+
+void LogReader::refuse_records_no_longer_held() {
+  for (const auto& [partition, end] : end_) {
+    std::int64_t from = next_[partition];
+    if (from >= end) continue;
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(handle_, options_.topic.c_str(), partition, &low, &high,
+                                         10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;  // reading will report the broker's silence
+    }
+    if (low > from) {
+      // Otherwise the consumer would silently start at the log's new beginning.
+      throw KafkaError(options_.topic + " partition " + std::to_string(partition) +
+                       " now starts at offset " + std::to_string(low) + ": the broker no longer "
+                       "holds offsets " + std::to_string(from) + " to " + std::to_string(low - 1) +
+                       " (its retention dropped them; the embedded development broker keeps the "
+                       "last 5 MiB of each partition), so they cannot be read");
+    }
+  }
 }
 
 LogReader::~LogReader() {

@@ -174,6 +174,9 @@ class LogReader {
 
  private:
   void assign();
+  /// Throws KafkaError when a partition's first record to read is older than the oldest the
+  /// broker still holds.
+  void refuse_records_no_longer_held();
   /// Pauses a partition whose buffer is full, resumes it once drained.
   void throttle(std::int32_t partition, bool pause);
 

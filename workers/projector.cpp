@@ -65,6 +65,15 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, boo
   for (const auto& record : batch) {
     auto& next_offset = next_offsets[record.partition];
     if (record.offset < next_offset) continue;  // already applied
+    if (record.offset > next_offset) {
+      // The broker dropped records before they were applied (retention shorter than the lag):
+      // the consumer went on at the oldest one it still holds. Said loudly, never silently.
+      infra::log_error("records lost before they were applied",
+                       {{"projection", options_.projection},
+                        {"partition", std::to_string(record.partition)},
+                        {"missing_offsets", std::to_string(next_offset) + ".." +
+                                                std::to_string(record.offset - 1)}});
+    }
     auto envelope = domain::EventEnvelope::from_record(record.headers, record.key, record.value);
     try {
       if (!envelope) throw projections::PoisonRecord(envelope.error().message);

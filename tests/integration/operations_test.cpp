@@ -292,6 +292,32 @@ TEST(Operations, ReplayAndExportSkipRecordsWhosePayloadIsNotASafeJsonObject) {
   EXPECT_GE(expect_only_json_lines("export", all), 3);  // registration, session, the entry
 }
 
+// A broker whose retention dropped the start of the log (the embedded one keeps the last 5 MiB
+// of each partition): reading from the start would silently begin later, so it is refused.
+TEST(Operations, ExportAndRebuildRefuseALogWhoseStartTheBrokerDropped) {
+  TestStack stack;
+  infra::EventProducer raw(infra::EventProducer::Options{stack.bootstrap_servers(), "raw", 10000});
+  const std::string filler(64 * 1024, 'x');
+  std::atomic<int> acknowledged{0};
+  for (int i = 0; i < 120; ++i) {  // 7.5 MiB on the partition of one key
+    raw.append("tidemark.events", "one-key", filler, {},
+               [&](const domain::Result<domain::Position>& result) {
+                 if (result) ++acknowledged;
+               });
+  }
+  ASSERT_TRUE(raw.flush(30s));
+  ASSERT_EQ(acknowledged.load(), 120);
+  for (std::vector<std::string> command :
+       {std::vector<std::string>{"events", "export"}, std::vector<std::string>{"rebuild"}}) {
+    command.insert(command.end(), {"--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                                   "--master-key", stack.master_key()});
+    auto [code, output] = stack.tidemark(command);
+    EXPECT_NE(code, 0) << command[0];
+    EXPECT_NE(output.find("the broker no longer holds offsets 0 to"), std::string::npos)
+        << output;
+  }
+}
+
 TEST(Operations, AnalystsReadTheDomainEventsAndUsersDoNot) {
   TestStack stack;
   HttpClient user(stack.api_port()), analyst(stack.api_port()), admin(stack.api_port());
