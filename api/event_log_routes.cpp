@@ -264,7 +264,8 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
   };
   filters.add("ts >=", timestamp(query.ts_gte), "::timestamptz");
   filters.add("ts <=", timestamp(query.ts_lte), "::timestamptz");
-  auto page = read_list_page(connection, kEntryColumns, "event_log", filters, "ts DESC, event_id",
+  auto page = read_list_page(connection, kEntryColumns, "event_log", filters,
+                             "event_log.ts DESC, event_log.event_id",
                              query.page, query.size);
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);

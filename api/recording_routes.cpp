@@ -292,7 +292,8 @@ HttpResponse list_recordings(pqxx::connection& connection, const domain::Recordi
   filters.add("user_id =", query.user_id);
   filters.add("recording_type =", query.recording_type);
   auto page = read_list_page(connection, kRecordingColumns, "recordings", filters,
-                             "created_at DESC, recording_id", query.page.page, query.page.size);
+                             "recordings.created_at DESC, recordings.recording_id",
+                             query.page.page, query.page.size);
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   writer.StartArray();
