@@ -26,5 +26,14 @@ if(TIDEMARK_SANITIZE)
   # members in domain/result.h. The ordinary build keeps that warning as an error.
   add_compile_options(${sanitize_flags} -Wno-maybe-uninitialized)
   add_link_options(${sanitize_flags})
+  if("thread" IN_LIST sanitizers)
+    # librdkafka's C11 threads and locks, made visible to ThreadSanitizer (see the file). Every
+    # executable gets the definitions; --undefined makes the linker take them from the archive,
+    # and the executable exports them because librdkafka refers to them.
+    add_library(tidemark_tsan_c11_threads STATIC
+                ${CMAKE_SOURCE_DIR}/tests/sanitizers/tsan_c11_threads.cpp)
+    link_libraries(tidemark_tsan_c11_threads)
+    add_link_options(-Wl,--undefined=thrd_create)
+  endif()
   message(STATUS "Sanitizers: ${TIDEMARK_SANITIZE}")
 endif()
