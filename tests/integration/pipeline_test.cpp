@@ -381,9 +381,21 @@ TEST(Pipeline, SigtermFinishesRequestsInFlightAndRefusesNewOnes) {
   stack.stop_projector();
   std::thread writer_thread;
   HttpReply in_flight;
-  writer_thread =
-      std::thread([&] { in_flight = writer.post("/events", entry_body("u-drain", "tap")); });
-  std::this_thread::sleep_for(1500ms);
+  writer_thread = std::thread([&] {
+    try {
+      in_flight = writer.post("/events", entry_body("u-drain", "tap"));
+    } catch (const std::exception& error) {
+      in_flight.body = error.what();
+    }
+  });
+  // In flight once its event is in the topic: the API then waits for the projection. A fixed
+  // sleep was not always enough on a loaded machine (under ThreadSanitizer, the API had not read
+  // the request yet when SIGTERM came).
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (stack.dump_log().find("u-drain|") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
   stack.api().send_signal(SIGTERM);
   std::this_thread::sleep_for(300ms);
   auto refused = late.get("/healthz");
