@@ -211,6 +211,12 @@ void TestStack::start_mailer(const std::vector<std::string>& flags) {
   mailer_ = std::make_unique<ChildProcess>(argv, folder_ / "mailer.log");
 }
 
+void TestStack::stop_mailer() {
+  if (!mailer_) return;
+  mailer_->send_signal(SIGTERM);
+  mailer_->wait(std::chrono::seconds(20));
+}
+
 std::vector<std::string> TestStack::wait_for_mail(std::size_t count,
                                                   std::chrono::milliseconds timeout) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;

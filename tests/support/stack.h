@@ -97,6 +97,8 @@ class TestStack {
   void start_api();
   /// Starts `tidemark mailer`, writing mail to `outbox()` unless `flags` say otherwise.
   void start_mailer(const std::vector<std::string>& flags = {});
+  /// Stops that mailer (SIGTERM), so that another one alone takes the mail that follows.
+  void stop_mailer();
   std::filesystem::path outbox() const { return folder_ / "outbox.jsonl"; }
   /// Waits (bounded) until the outbox holds `count` mails and returns its lines.
   std::vector<std::string> wait_for_mail(std::size_t count,
