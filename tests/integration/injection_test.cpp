@@ -22,6 +22,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
 #include "tests/support/tally.h"
+#include "tests/support/timing.h"
 
 namespace tidemark::testing {
 namespace {
@@ -640,11 +641,7 @@ TEST(Injection, HostileTextInEveryStoredFieldRoundTripsAndFiltersMatchLiterally)
        std::to_string(algorithms_created - count) + ", entries " +
        std::to_string(entries_created - count) + " as expected");
   note("answers: " + tally.summary() + "; " + std::to_string(tally.stored) + " values stored");
-  note("took " +
-       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count()) +
-       " ms");
+  note(took_since(started));
 }
 
 TEST(Injection, HostileAccountFieldsAreStoredExactlyAndNeverLogAnyoneIn) {
@@ -755,11 +752,7 @@ TEST(Injection, HostileAccountFieldsAreStoredExactlyAndNeverLogAnyoneIn) {
        std::to_string(refused_as_documented) +
        " refused with 400 (control characters, over 64 bytes); no bypass logged anyone in");
   note("answers: " + tally.summary());
-  note("took " +
-       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count()) +
-       " ms");
+  note(took_since(started));
 }
 
 TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
@@ -925,11 +918,7 @@ TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
   }
   note("NUL escapes in JSON strings: refused with 400 in ids, event_data keys and account fields");
   note("answers: " + tally.summary());
-  note("took " +
-       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count()) +
-       " ms");
+  note(took_since(started));
 }
 
 }  // namespace

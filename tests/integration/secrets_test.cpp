@@ -30,6 +30,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
 #include "tests/support/tally.h"
+#include "tests/support/timing.h"
 
 namespace tidemark::testing {
 namespace {
@@ -504,11 +505,7 @@ TEST(Secrets, NoSecretAppearsInLogsTheRawEventLogOrTheConfigurationPrintout) {
   note("(c) tidemark config: " + std::to_string(printouts) +
        " printouts (8 roles × 4 forms of database_url, keys and SMTP credentials from the "
        "environment, and flags): no secret found");
-  note("took " +
-       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started)
-                          .count()) +
-       " ms");
+  note(took_since(started));
 }
 
 }  // namespace
