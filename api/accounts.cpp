@@ -2,8 +2,8 @@
 
 #include <pqxx/pqxx>
 
-#include "infra/database.h"
 #include "infra/cipher.h"
+#include "infra/database.h"
 #include "infra/ids.h"
 
 namespace tidemark::api {

@@ -230,7 +230,8 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
       *context, {event}, std::move(respond),
       [context, request, event_id_text, redact, revision](bool projected, Respond respond) {
         if (!projected) {
-          respond(error_response(202, "the change is recorded but not yet visible; read it again shortly"));
+          respond(error_response(
+              202, "the change is recorded but not yet visible; read it again shortly"));
           return;
         }
         if (redact) {
@@ -265,8 +266,7 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
   filters.add("ts >=", timestamp(query.ts_gte), "::timestamptz");
   filters.add("ts <=", timestamp(query.ts_lte), "::timestamptz");
   auto page = read_list_page(connection, kEntryColumns, "event_log", filters,
-                             "event_log.ts DESC, event_log.event_id",
-                             query.page, query.size);
+                             "event_log.ts DESC, event_log.event_id", query.page, query.size);
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   writer.StartArray();

@@ -160,12 +160,12 @@ std::optional<std::string> query_parameter(const HttpRequest& request, std::stri
 std::optional<pqxx::row> find_recording(pqxx::connection& connection, const std::string& id,
                                         const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = infra::exec_prepared_sql(
-      read,
-      with_latest_job(std::string("SELECT ") + kRecordingColumns +
-                      " FROM recordings WHERE recording_id = $1 "
-                      "AND ($2::uuid IS NULL OR owner_id = $2::uuid)"),
-      id, owner);
+  auto rows =
+      infra::exec_prepared_sql(read,
+                               with_latest_job(std::string("SELECT ") + kRecordingColumns +
+                                               " FROM recordings WHERE recording_id = $1 "
+                                               "AND ($2::uuid IS NULL OR owner_id = $2::uuid)"),
+                               id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
@@ -263,7 +263,8 @@ void change_recording(std::shared_ptr<ApiContext> context, const HttpRequest& re
   append_events(*context, {event}, std::move(respond),
                 [context, request, id, remove, updated, revision](bool projected, Respond respond) {
                   if (!projected) {
-                    respond(error_response(202, "the change is recorded but not yet visible; read it again shortly"));
+                    respond(error_response(
+                        202, "the change is recorded but not yet visible; read it again shortly"));
                     return;
                   }
                   if (remove) {
@@ -292,8 +293,8 @@ HttpResponse list_recordings(pqxx::connection& connection, const domain::Recordi
   filters.add("user_id =", query.user_id);
   filters.add("recording_type =", query.recording_type);
   auto page = read_list_page(connection, kRecordingColumns, "recordings", filters,
-                             "recordings.created_at DESC, recordings.recording_id",
-                             query.page.page, query.page.size);
+                             "recordings.created_at DESC, recordings.recording_id", query.page.page,
+                             query.page.size);
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   writer.StartArray();

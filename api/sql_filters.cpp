@@ -15,12 +15,12 @@ ListPage read_list_page(pqxx::connection& connection, const std::string& columns
   paged.push_back(std::to_string((page - 1) * size));
   pqxx::nontransaction read(connection);
   ListPage result;
-  result.rows = infra::exec_prepared_sql(
-      read,
-      "SELECT " + columns + ", (SELECT count(*)" + from + ")" + from + " ORDER BY " + order +
-          " LIMIT " + filters.placeholder_after(0) + "::bigint OFFSET " +
-          filters.placeholder_after(1) + "::bigint",
-      pqxx::prepare::make_dynamic_params(paged));
+  result.rows =
+      infra::exec_prepared_sql(read,
+                               "SELECT " + columns + ", (SELECT count(*)" + from + ")" + from +
+                                   " ORDER BY " + order + " LIMIT " + filters.placeholder_after(0) +
+                                   "::bigint OFFSET " + filters.placeholder_after(1) + "::bigint",
+                               pqxx::prepare::make_dynamic_params(paged));
   if (!result.rows.empty()) {
     const auto count_column = static_cast<pqxx::row::size_type>(result.rows.columns() - 1);
     result.total = result.rows[0][count_column].as<std::int64_t>();

@@ -49,8 +49,9 @@ struct ListPage {
 /// Reads page `page` (from 1) of `size` rows of `columns` from `table` with `filters`, in
 /// `order` (its columns qualified by the table, e.g. "event_log.ts DESC": a bare name that is
 /// also a selected column, such as `event_id` of `event_id::text`, would sort by the formatted
-/// value and not by the index), and counts every match: in a subquery rather than a window over the matches, so the
-/// page reads only its own rows, in index order, and the count can come from the index alone.
+/// value and not by the index), and counts every match: in a subquery rather than a window over the
+/// matches, so the page reads only its own rows, in index order, and the count can come from the
+/// index alone.
 ListPage read_list_page(pqxx::connection& connection, const std::string& columns,
                         const std::string& table, const SqlFilters& filters,
                         const std::string& order, std::int64_t page, std::int64_t size);

@@ -415,8 +415,10 @@ void LogReader::refuse_records_no_longer_held() {
     if (low > from) {
       // Otherwise the consumer would silently start at the log's new beginning.
       throw KafkaError(options_.topic + " partition " + std::to_string(partition) +
-                       " now starts at offset " + std::to_string(low) + ": the broker no longer "
-                       "holds offsets " + std::to_string(from) + " to " + std::to_string(low - 1) +
+                       " now starts at offset " + std::to_string(low) +
+                       ": the broker no longer "
+                       "holds offsets " +
+                       std::to_string(from) + " to " + std::to_string(low - 1) +
                        " (its retention dropped them; the embedded development broker keeps the "
                        "last 5 MiB of each partition), so they cannot be read");
     }

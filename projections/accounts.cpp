@@ -38,7 +38,7 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
   const PersonalData& personal = *opened;
   std::string time = format_timestamp(envelope.time);
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "INSERT INTO users (user_id, username, email, full_name, password_hash, role, created_at, "
       "updated_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz, $7::timestamptz) "
       "ON CONFLICT (user_id) DO NOTHING",
@@ -56,7 +56,7 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
   if (!personal) return;
   std::string user_id = event.user_id.to_string();
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "UPDATE users SET username = $2, email = $3, full_name = $4, password_hash = $5, "
       "updated_at = $6::timestamptz WHERE user_id = $1::uuid",
       user_id, personal->username, personal->email, personal->full_name, personal->password_hash,
@@ -73,20 +73,20 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 
 void apply(pqxx::dbtransaction& transaction, const AccountTokenIssued& event) {
   // Tokens of a deleted user are not kept.
-  infra::exec_prepared_sql(
-        transaction,
-      "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) "
-      "SELECT $1, $2::uuid, $3, $4::timestamptz "
-      "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
-      "ON CONFLICT (token_hash) DO NOTHING",
-      event.token_hash, event.user_id.to_string(), std::string(purpose_name(event.purpose)),
-      format_timestamp(event.expires_at));
+  infra::exec_prepared_sql(transaction,
+                           "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) "
+                           "SELECT $1, $2::uuid, $3, $4::timestamptz "
+                           "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
+                           "ON CONFLICT (token_hash) DO NOTHING",
+                           event.token_hash, event.user_id.to_string(),
+                           std::string(purpose_name(event.purpose)),
+                           format_timestamp(event.expires_at));
 }
 
 void mark_token_used(pqxx::dbtransaction& transaction, const std::string& token_hash,
                      const EventEnvelope& envelope) {
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "UPDATE account_tokens SET used_at = $2::timestamptz WHERE token_hash = $1 "
       "AND used_at IS NULL",
       token_hash, format_timestamp(envelope.time));
@@ -95,7 +95,7 @@ void mark_token_used(pqxx::dbtransaction& transaction, const std::string& token_
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const EmailVerified& event) {
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "UPDATE users SET email_verified_at = coalesce(email_verified_at, $2::timestamptz) "
       "WHERE user_id = $1::uuid",
       event.user_id.to_string(), format_timestamp(envelope.time));
@@ -109,7 +109,7 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
   mark_token_used(transaction, event.token_hash, envelope);
   // Whoever knew the old password is logged out with it.
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = 'password_reset' "
       "WHERE user_id = $1::uuid AND revoked_at IS NULL",
       event.user_id.to_string(), format_timestamp(envelope.time));
@@ -118,7 +118,7 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const UserRoleChanged& event) {
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "UPDATE users SET role = $2, updated_at = $3::timestamptz WHERE user_id = $1::uuid",
       event.user_id.to_string(), std::string(role_name(event.role)),
       format_timestamp(envelope.time));
@@ -158,7 +158,7 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const SessionStarted& event) {
   // Sessions of a deleted (or never projected) user are not kept.
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "INSERT INTO sessions (session_id, user_id, refresh_token_hash, expires_at, created_at) "
       "SELECT $1::uuid, $2::uuid, $3, $4::timestamptz, $5::timestamptz "
       "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2::uuid) "
@@ -170,22 +170,21 @@ void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const SessionRefreshed& event) {
   // Matching on the previous hash makes a redelivered rotation a no-op.
-  infra::exec_prepared_sql(
-        transaction,
-      "UPDATE sessions SET previous_refresh_token_hash = refresh_token_hash, "
-      "refresh_token_hash = $3, rotated_at = $4::timestamptz "
-      "WHERE session_id = $1::uuid AND refresh_token_hash = $2",
-      event.session_id.to_string(), event.previous_refresh_token_hash, event.refresh_token_hash,
-      format_timestamp(envelope.time));
+  infra::exec_prepared_sql(transaction,
+                           "UPDATE sessions SET previous_refresh_token_hash = refresh_token_hash, "
+                           "refresh_token_hash = $3, rotated_at = $4::timestamptz "
+                           "WHERE session_id = $1::uuid AND refresh_token_hash = $2",
+                           event.session_id.to_string(), event.previous_refresh_token_hash,
+                           event.refresh_token_hash, format_timestamp(envelope.time));
 }
 
 void apply(pqxx::dbtransaction& transaction, const EventEnvelope& envelope,
            const SessionRevoked& event) {
-  infra::exec_prepared_sql(
-        transaction,
-      "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = $3 "
-      "WHERE session_id = $1::uuid AND revoked_at IS NULL",
-      event.session_id.to_string(), format_timestamp(envelope.time), event.reason);
+  infra::exec_prepared_sql(transaction,
+                           "UPDATE sessions SET revoked_at = $2::timestamptz, revoked_reason = $3 "
+                           "WHERE session_id = $1::uuid AND revoked_at IS NULL",
+                           event.session_id.to_string(), format_timestamp(envelope.time),
+                           event.reason);
 }
 
 }  // namespace

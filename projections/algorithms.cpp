@@ -18,7 +18,7 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
     const auto& algorithm = change->algorithm;
     if (envelope.type == domain::kAlgorithmRegisteredV1) {
       infra::exec_prepared_sql(
-        transaction,
+          transaction,
           "INSERT INTO algorithms (algo_id, recording_type, location, version, revision, "
           "created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::timestamptz, $5::timestamptz) "
           "ON CONFLICT (algo_id) DO NOTHING",
@@ -29,7 +29,7 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
                           algorithm.algo_id);
     } else {
       auto updated = infra::exec_prepared_sql(
-        transaction,
+          transaction,
           "UPDATE algorithms SET recording_type = $2, location = $3, version = $4, "
           "revision = revision + 1, updated_at = $5::timestamptz "
           "WHERE algo_id = $1 AND ($6::integer IS NULL OR revision = $6::integer)",

@@ -34,7 +34,7 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
     if (!record) return true;
     if (envelope.type == domain::kAppUserCreatedV1) {
       infra::exec_prepared_sql(
-        transaction,
+          transaction,
           "INSERT INTO app_users (user_id, owner_id, email, display_name, height, weight, "
           "revision, created_at, updated_at) SELECT $1, $2::uuid, $3, $4, $5, $6, 1, "
           "$7::timestamptz, $7::timestamptz WHERE EXISTS (SELECT 1 FROM users WHERE user_id = "
@@ -47,7 +47,7 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
                           change->user_id);
     } else {
       auto updated = infra::exec_prepared_sql(
-        transaction,
+          transaction,
           "UPDATE app_users SET email = $2, display_name = $3, height = $4, weight = $5, "
           "revision = revision + 1, updated_at = $6::timestamptz "
           "WHERE user_id = $1 AND ($7::integer IS NULL OR revision = $7::integer)",

@@ -22,7 +22,7 @@ void apply_submitted(pqxx::dbtransaction& transaction, const domain::EventEnvelo
   if (!job) throw PoisonRecord(job.error().message);
   // Only while the recording exists: a deleted one's jobs are not rebuilt.
   auto inserted = infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "INSERT INTO jobs (job_id, recording_id, owner_id, algo_id, version, location, "
       "recording_type, status, callback_url, submitted_at, update_seq) "
       "SELECT $1::uuid, $2, $3::uuid, $4, $5, $6, $7, 'queued', $8, $9::timestamptz, "

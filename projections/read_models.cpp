@@ -32,7 +32,7 @@ void apply_log_entry_corrected(pqxx::dbtransaction& transaction,
                                const domain::EventEnvelope& envelope) {
   domain::LogEntry entry = decoded_entry(envelope);
   infra::exec_prepared_sql(
-        transaction,
+      transaction,
       "UPDATE event_log SET user_id = $2, session_id = $3, event_type = $4, "
       "event_data = $5::jsonb, event_source = $6, log_level = $7, ts = $8::timestamptz, "
       "revision = revision + 1 "
@@ -46,7 +46,8 @@ void apply_log_entry_redacted(pqxx::dbtransaction& transaction,
                               const domain::EventEnvelope& envelope) {
   auto event_id = domain::decode_log_entry_redacted(envelope.payload);
   if (!event_id) throw PoisonRecord(event_id.error().message);
-  infra::exec_prepared_sql(transaction, "DELETE FROM event_log WHERE event_id = $1", event_id->to_string());
+  infra::exec_prepared_sql(transaction, "DELETE FROM event_log WHERE event_id = $1",
+                           event_id->to_string());
 }
 
 /// Applies the event to the read model its type belongs to; false for an unknown type.
@@ -161,8 +162,8 @@ void ReadModelBatch::write_log_entries() {
     gathered_->staging_table_ready = true;
   }
   static const std::vector<std::string> columns{
-      "event_id",   "user_id",   "session_id", "event_type",    "event_data", "event_source",
-      "log_level",  "ts",        "recorded_at", "log_partition", "log_offset", "owner_id"};
+      "event_id",  "user_id", "session_id",  "event_type",    "event_data", "event_source",
+      "log_level", "ts",      "recorded_at", "log_partition", "log_offset", "owner_id"};
   {
     pqxx::stream_to copy(transaction_, "staged_event_log", columns);
     for (const auto& [entry, recorded_at, position] : rows) {
@@ -196,9 +197,10 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
   pqxx::nontransaction read(connection);
   std::map<std::int32_t, std::int64_t> offsets;
   for (const auto& row :
-       infra::exec_prepared_sql(read, "SELECT log_partition, next_offset FROM projection_offsets "
-                        "WHERE projection = $1 AND topic = $2",
-                        projection, topic)) {
+       infra::exec_prepared_sql(read,
+                                "SELECT log_partition, next_offset FROM projection_offsets "
+                                "WHERE projection = $1 AND topic = $2",
+                                projection, topic)) {
     offsets[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
   }
   return offsets;
@@ -224,11 +226,10 @@ std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transacti
 
 void store_offset(pqxx::dbtransaction& transaction, const std::string& projection,
                   const std::string& topic, std::int32_t partition, std::int64_t next_offset) {
-  infra::exec_prepared_sql(
-        transaction,
-      "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
-      "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
-      projection, topic, partition, next_offset);
+  infra::exec_prepared_sql(transaction,
+                           "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
+                           "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
+                           projection, topic, partition, next_offset);
   outside_read_models(transaction, "SELECT pg_notify($1, $2)",
                       infra::projection_channel(projection),
                       domain::Position{partition, next_offset}.to_token());

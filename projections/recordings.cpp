@@ -19,7 +19,7 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
     if (envelope.type == domain::kRecordingCreatedV1) {
       // Only while the owner exists: a deleted account's recordings are not rebuilt.
       infra::exec_prepared_sql(
-        transaction,
+          transaction,
           "INSERT INTO recordings (recording_id, recording_link, recording_type, user_id, "
           "created_session_id, owner_id, revision, created_at, updated_at) "
           "SELECT $1, $2, $3, $4, $5, $6::uuid, 1, $7::timestamptz, $7::timestamptz "
@@ -33,7 +33,7 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
                           recording.recording_id);
     } else {
       auto updated = infra::exec_prepared_sql(
-        transaction,
+          transaction,
           "UPDATE recordings SET recording_link = $2, recording_type = $3, user_id = $4, "
           "created_session_id = $5, revision = revision + 1, updated_at = $6::timestamptz "
           "WHERE recording_id = $1 AND ($7::integer IS NULL OR revision = $7::integer)",
@@ -66,7 +66,8 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
         "WHERE recording_id = $1) AND NOT EXISTS (SELECT 1 FROM recordings r "
         "WHERE r.content_sha256 = content_blobs.sha256 AND r.recording_id <> $1)",
         *recording_id);
-    infra::exec_prepared_sql(transaction, "DELETE FROM recordings WHERE recording_id = $1", *recording_id);
+    infra::exec_prepared_sql(transaction, "DELETE FROM recordings WHERE recording_id = $1",
+                             *recording_id);
     outside_read_models(
         transaction, "DELETE FROM identity_claims WHERE kind = 'recording' AND value = lower($1)",
         *recording_id);
@@ -75,7 +76,8 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
                         "DELETE FROM webhook_deliveries WHERE job_id IN "
                         "(SELECT job_id FROM jobs WHERE recording_id = $1)",
                         *recording_id);
-    infra::exec_prepared_sql(transaction, "DELETE FROM jobs WHERE recording_id = $1", *recording_id);
+    infra::exec_prepared_sql(transaction, "DELETE FROM jobs WHERE recording_id = $1",
+                             *recording_id);
     return true;
   }
   return false;

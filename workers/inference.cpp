@@ -178,14 +178,15 @@ void InferenceWorker::append(std::string_view type, const domain::JobOutcome& ou
     ++outcomes_pending_;
   }
   // One key per recording: the idempotent producer keeps a job's events in order.
-  producer_->append(options_.topic, envelope,
-                    [this, type = std::string(type)](const domain::Result<domain::Position>& result) {
-                      std::lock_guard lock(outcomes_mutex_);
-                      if (!result && outcome_failure_.empty()) {
-                        outcome_failure_ = "cannot append " + type + ": " + result.error().message;
-                      }
-                      if (--outcomes_pending_ == 0) outcomes_reported_.notify_all();
-                    });
+  producer_->append(
+      options_.topic, envelope,
+      [this, type = std::string(type)](const domain::Result<domain::Position>& result) {
+        std::lock_guard lock(outcomes_mutex_);
+        if (!result && outcome_failure_.empty()) {
+          outcome_failure_ = "cannot append " + type + ": " + result.error().message;
+        }
+        if (--outcomes_pending_ == 0) outcomes_reported_.notify_all();
+      });
 }
 
 void InferenceWorker::wait_for_outcomes() {

@@ -71,8 +71,8 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, boo
       infra::log_error("records lost before they were applied",
                        {{"projection", options_.projection},
                         {"partition", std::to_string(record.partition)},
-                        {"missing_offsets", std::to_string(next_offset) + ".." +
-                                                std::to_string(record.offset - 1)}});
+                        {"missing_offsets",
+                         std::to_string(next_offset) + ".." + std::to_string(record.offset - 1)}});
     }
     auto envelope = domain::EventEnvelope::from_record(record.headers, record.key, record.value);
     try {
