@@ -148,7 +148,7 @@ row() {
   cpu_rows+=("| $1 | $2 | $3 | $tm | $extra | $pg | $rest | $all |")
   # Short label for run_all.sh's table and plots: "sensor, closed 32, 1 worker(s)".
   local algorithm=${2%% (*} mode=${3/ loop,/}
-  record_load inference "${algorithm%%-*}, ${mode/ clients/}, $1 worker(s)" "$5"
+  bench_record_load inference "${algorithm%%-*}, ${mode/ clients/}, $1 worker(s)" "$5"
   table_rows+=("$(python3 - "$@" <<'EOF'
 import json, sys
 workers, label, load, goal_kind, path, per_worker = sys.argv[1:7]
@@ -176,16 +176,6 @@ print(f'| {workers} | {label} | {load} | {r["ok_per_s"]:.1f} | {r["requests"]} |
       f'{lat["max"]:.1f} | {late} | {per_worker} | {goal} |')
 EOF
   )")
-}
-
-# record_load BENCHMARK RUN JSON: a latency.tsv line (bench_record) from a tidemark_load --json
-# output: succeeded per second, then its percentiles.
-record_load() {
-  local fields
-  fields=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); l = r["latency_ms"]
-print(r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"])' "$3")
-  # shellcheck disable=SC2086 # six numbers, split on purpose
-  bench_record latency "$1" "$2" $fields tidemark_load
 }
 
 current_workers=0

@@ -400,6 +400,16 @@ bench_record_wrk() {
   bench_record latency "$1" "$2" "$rps" "$p50" "$p90" "$p99" "$max" "$errors" wrk
 }
 
+# bench_record_load BENCHMARK RUN JSON: a latency.tsv line from a tidemark_load --json output:
+# ok answers per second, then its percentiles.
+bench_record_load() {
+  local fields
+  fields=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); l = r["latency_ms"]
+print(r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"])' "$3")
+  # shellcheck disable=SC2086 # six numbers, split on purpose
+  bench_record latency "$1" "$2" $fields tidemark_load
+}
+
 # --- report --------------------------------------------------------------------------------------
 bench_results_dir() { # where reports go: $BENCH_RESULTS_DIR (run_all.sh) or bench/results
   local dir=${BENCH_RESULTS_DIR:-bench/results}

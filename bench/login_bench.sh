@@ -4,8 +4,11 @@
 # For each --hash-threads setting (1, then 2) it starts its own stack (fresh data dir, free
 # loopback port, broker on a free port), registers BENCH_USERS users, times sequential logins
 # with curl, measures GET /me alone, runs a login storm (POST /auth/login with the right
-# passwords) alone, then the storm again with GET /me at the same time. Prints three Markdown
-# tables (logins, GET /me, CPU) and writes them, with the machine noted at the top, to
+# passwords) alone, then the storm again with GET /me flat out beside it (wrk: the most the
+# machine answers, a saturated system), then the storm with GET /me at each fixed rate of
+# --me-rates (tidemark_load's open loop: the latency clients see at a given load, measured from
+# each request's scheduled time). Prints four Markdown tables (logins, GET /me flat out, GET /me
+# at fixed rates, CPU) and writes them, with the machine noted at the top, to
 # bench/results/login-<date>.md. Each stack is stopped
 # (SIGTERM) and its data dir removed when its runs are done, and on exit whatever happened.
 #
@@ -14,6 +17,7 @@
 #   --users N              BENCH_USERS         (50, at most 99; --quick: 10)
 #   --duration SECONDS     BENCH_DURATION      (15; --quick: 3) of each wrk run
 #   --timed-logins N       BENCH_TIMED_LOGINS  (20; --quick: 5)
+#   --me-rates "LIST"      BENCH_ME_RATES      ("1000 4000"; --quick: "1000") GET /me per second
 #   --quick                a smoke run with the --quick values above, unless given otherwise
 #   BENCH_LOGIN_THREADS (2), BENCH_LOGIN_CONNECTIONS (32), BENCH_ME_THREADS (2),
 #   BENCH_ME_CONNECTIONS (8), BENCH_START_TIMEOUT (90, seconds).
@@ -30,9 +34,11 @@ login_connections=${BENCH_LOGIN_CONNECTIONS:-32}
 me_threads=${BENCH_ME_THREADS:-2}
 me_connections=${BENCH_ME_CONNECTIONS:-8}
 timed_logins=${BENCH_TIMED_LOGINS:-}
+me_rates=${BENCH_ME_RATES:-}
 start_timeout=${BENCH_START_TIMEOUT:-90}
 binary="$root_dir/build/app/tidemark"
 lua_login="$root_dir/bench/login.lua"
+load_tool="$root_dir/build/bench/tidemark_load"
 
 # Rate limits the benchmark must lift: every request comes from 127.0.0.1. 1,000,000 is the
 # highest value `tidemark` accepts for both (`tidemark dev --help`); a run makes a few thousand.
@@ -46,9 +52,10 @@ bench_name=login_bench
 # shellcheck source=bench/lib.sh
 source "$root_dir/bench/lib.sh"
 bench_parse_flags "--hash-threads=hash_thread_settings --users=users --duration=duration
-  --timed-logins=timed_logins" "$@"
+  --timed-logins=timed_logins --me-rates=me_rates" "$@"
 if $quick; then
   hash_thread_settings=${hash_thread_settings:-1}
+  me_rates=${me_rates:-1000}
   users=${users:-10}
   duration=${duration:-3}
   timed_logins=${timed_logins:-5}
@@ -58,11 +65,16 @@ users=${users:-50}
 duration=${duration:-15}
 duration=${duration%s}s # wrk's form, "15s"
 timed_logins=${timed_logins:-20}
+me_rates=${me_rates:-1000 4000}
 
 # --- tools -------------------------------------------------------------------------------------
 bench_install_tools wrk curl python3
 bench_build_if_missing
+bench_build_tool tidemark_load load_client.cpp
 bench_require_positive users timed_logins
+for rate in $me_rates; do
+  [[ "$rate" =~ ^[1-9][0-9]*$ ]] || die "--me-rates takes whole numbers above 0, got '$rate'"
+done
 ((users <= 99)) || die "--users must be between 1 and 99, got $users"
 
 bench_make_log_dir
@@ -143,6 +155,7 @@ wrk_run() { # OUTPUT-FILE, then wrk arguments (URL last); wrk stops itself, time
 
 login_rows=()
 me_rows=()
+me_rate_rows=()
 cpu_rows=()
 
 login_row() { # HASH_THREADS LABEL WRK-OUTPUT SEQUENTIAL-LOGIN-MS: appends a row to login_rows
@@ -251,6 +264,34 @@ measure() { # HASH_THREADS
 
   login_row "$hash_threads" alone "$storm_alone" "$login_ms"
   login_row "$hash_threads" "with GET /me" "$storm" "$login_ms"
+  local rate
+  for rate in $me_rates; do
+    local rate_storm="$run_dir/login-with-me-$rate-hash$hash_threads.txt"
+    local rate_me="$run_dir/me-$rate-during-hash$hash_threads.json"
+    local me_load=("$load_tool" --json --rate "$rate" --duration "${duration%s}" --timeout 10
+      -H "Authorization: Bearer $token" "$base/me")
+    say "login storm and GET /me at $rate/s together for $duration, --hash-threads $hash_threads"
+    # The storm starts first and runs a second longer, so GET /me meets it over its whole run.
+    wrk_run "$rate_storm" -t "$login_threads" -c "$login_connections" \
+      -d "$((${duration%s} + 2))s" -s "$lua_login" "$base/auth/login" -- "$users" &
+    storm_pid=$!
+    sleep 1
+    bench_log_command "${me_load[@]}"
+    me_status=0
+    "${me_load[@]}" >"$rate_me" 2>"$rate_me.stderr" || me_status=$?
+    storm_status=0
+    wait "$storm_pid" || storm_status=$?
+    ((storm_status == 0)) || { cat "$rate_storm" >&2; die "wrk failed for the login storm"; }
+    ((me_status == 0)) || { cat "$rate_me.stderr" >&2; die "tidemark_load failed for GET /me"; }
+    login_row "$hash_threads" "with GET /me at $rate/s" "$rate_storm" "$login_ms"
+    bench_record_load login "GET /me at $rate/s in storm (h=$hash_threads)" "$rate_me"
+    me_rate_rows+=("$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1])); l = r["latency_ms"]
+print("| %s | %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d | %d |" % (sys.argv[2],
+      sys.argv[3], r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"], r["late"]))' \
+      "$rate_me" "$hash_threads" "$rate")")
+  done
+
   # Short labels for run_all.sh's table and plots; h = hash threads.
   bench_record_wrk login "logins alone (h=$hash_threads)" "$storm_alone"
   bench_record_wrk login "logins + GET /me (h=$hash_threads)" "$storm"
@@ -279,11 +320,18 @@ tables=$(
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${login_rows[@]}"
   echo
-  echo "GET /me (one user's bearer token), alone and during the storm:"
+  echo "GET /me (one user's bearer token) flat out (wrk, closed loop), alone and during the storm:"
   echo
   echo "| hash threads | alone: requests/s | p50 | p99 | max | errors | during storm: requests/s | p50 | p99 | max | errors |"
   echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${me_rows[@]}"
+  echo
+  echo "GET /me at a fixed rate during the storm (tidemark_load, open loop; latency from each" \
+    "request's scheduled time, so a stall counts against every request it delays):"
+  echo
+  echo "| hash threads | GET /me rate (/s) | answered ok/s | p50 | p90 | p99 | max | errors | sent late (> 1 ms after due) |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  printf '%s\n' "${me_rate_rows[@]}"
   echo
   echo "CPU during the storms, in cores (CPU time / wall time):"
   echo
@@ -307,7 +355,8 @@ result="$(bench_results_dir)/login-$(date +%Y-%m-%d-%H%M%S).md"
     "\`--hash-threads N\` and \`${limit_flags[*]}\`; a fresh stack per N"
   echo "- wrk: $(bench_wrk_version), --latency --timeout 10s, against 127.0.0.1; login storm" \
     "-t $login_threads -c $login_connections -d $duration -s bench/login.lua, alone, then with" \
-    "GET /me -t $me_threads -c $me_connections -d $duration beside it (GET /me also alone, first)"
+    "GET /me -t $me_threads -c $me_connections -d $duration beside it (GET /me also alone, first);" \
+    "then the storm with \`build/bench/tidemark_load --rate R\` GET /me beside it, R in: $me_rates"
   echo "- one hash: $hash_note"
   echo
   echo "$tables"

@@ -125,6 +125,7 @@ PasswordHasher::PasswordHasher(std::size_t threads, std::size_t queue_limit,
   if (threads == 0 || queue_limit == 0) {
     throw std::invalid_argument("PasswordHasher needs at least one thread and one queue slot");
   }
+  callback_thread_ = std::thread([this] { run_callbacks(); });
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run_worker(); });
 }
@@ -173,6 +174,12 @@ void PasswordHasher::stop() {
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
+  {
+    std::lock_guard lock(callbacks_mutex_);
+    workers_done_ = true;
+  }
+  callbacks_wake_.notify_all();
+  if (callback_thread_.joinable()) callback_thread_.join();
 }
 
 void PasswordHasher::run_worker() {
@@ -191,31 +198,53 @@ void PasswordHasher::run_worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    run(*job);
+    run(std::move(job));
   }
 }
 
-void PasswordHasher::run(Job& job) const {
-  try {
-    if (job.on_hashed) {
-      std::string encoded;
-      try {
-        encoded = hash_password(job.password, params_);
-      } catch (const std::exception& error) {
-        log_error("password hashing failed", {{"error", error.what()}});
-      }
-      wipe(job.password);
-      job.on_hashed(std::move(encoded));
-    } else {
-      bool match = verify_password(job.password, job.encoded);
-      wipe(job.password);
-      job.on_verified(match);
+void PasswordHasher::run(std::unique_ptr<Job> job) {
+  std::function<void()> callback;
+  if (job->on_hashed) {
+    std::string encoded;
+    try {
+      encoded = hash_password(job->password, params_);
+    } catch (const std::exception& error) {
+      log_error("password hashing failed", {{"error", error.what()}});
     }
-  } catch (const std::exception& error) {
-    // A throwing callback must not take the worker thread, and the process, down with it.
-    log_error("password hasher callback failed", {{"error", error.what()}});
-  } catch (...) {
-    log_error("password hasher callback failed", {{"error", "unknown exception"}});
+    wipe(job->password);
+    callback = [done = std::move(job->on_hashed), encoded = std::move(encoded)]() mutable {
+      done(std::move(encoded));
+    };
+  } else {
+    bool match = verify_password(job->password, job->encoded);
+    wipe(job->password);
+    callback = [done = std::move(job->on_verified), match] { done(match); };
+  }
+  {
+    std::lock_guard lock(callbacks_mutex_);
+    callbacks_.push_back(std::move(callback));
+  }
+  callbacks_wake_.notify_one();
+}
+
+void PasswordHasher::run_callbacks() {
+  for (;;) {
+    std::function<void()> callback;
+    {
+      std::unique_lock lock(callbacks_mutex_);
+      callbacks_wake_.wait(lock, [this] { return workers_done_ || !callbacks_.empty(); });
+      if (callbacks_.empty()) return;  // every worker has joined and every callback ran
+      callback = std::move(callbacks_.front());
+      callbacks_.pop_front();
+    }
+    try {
+      callback();
+    } catch (const std::exception& error) {
+      // A throwing callback must not take the callback thread, and the process, down with it.
+      log_error("password hasher callback failed", {{"error", error.what()}});
+    } catch (...) {
+      log_error("password hasher callback failed", {{"error", "unknown exception"}});
+    }
   }
 }
 

@@ -45,8 +45,13 @@ bool verify_password(std::string_view password, std::string_view encoded) noexce
 
 /// Runs hash_password and verify_password on a fixed set of threads with a bounded queue, so
 /// slow hashing neither blocks HTTP threads nor piles up without limit under a login flood.
-/// Each accepted job's callback runs exactly once, on a pool thread; callbacks should be quick
-/// (hand the result back to the HTTP layer) and must not call stop(). Thread-safe.
+/// The hashing threads are idle-class (SCHED_IDLE): a login storm takes only the CPU that
+/// requests leave. Each accepted job's callback runs exactly once, in order of completion, on
+/// one callback thread of normal priority: a callback that took a lock other threads share
+/// (OpenSSL's algorithm cache, librdkafka's queues) on an idle-class thread could be preempted
+/// holding it, and stall every request needing that lock until a core fell idle. Callbacks
+/// should be quick (hand the result back to the HTTP layer) and must not call stop().
+/// Thread-safe.
 class PasswordHasher {
  public:
   /// `threads` >= 1 workers; at most `queue_limit` >= 1 jobs wait beyond those running.
@@ -63,15 +68,17 @@ class PasswordHasher {
   /// Queues a verification; `done` receives verify_password's answer. As submit_hash otherwise.
   bool submit_verify(std::string password, std::string encoded, std::function<void(bool)> done);
 
-  /// Refuses new jobs, runs those already queued (so every accepted callback is called), and
-  /// joins the threads. Idempotent.
+  /// Refuses new jobs, runs those already queued and their callbacks (so every accepted
+  /// callback is called), and joins the threads. Idempotent.
   void stop();
 
  private:
   struct Job;
   bool enqueue(std::unique_ptr<Job> job);
   void run_worker();
-  void run(Job& job) const;
+  void run_callbacks();
+  /// Hashes or verifies on the calling (idle-class) thread, then queues the job's callback.
+  void run(std::unique_ptr<Job> job);
 
   const PasswordHashParams params_;
   const std::size_t queue_limit_;
@@ -81,6 +88,12 @@ class PasswordHasher {
   std::deque<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+
+  std::mutex callbacks_mutex_;
+  std::condition_variable callbacks_wake_;
+  std::deque<std::function<void()>> callbacks_;
+  bool workers_done_ = false;  // set once every worker has joined: no callback can come after
+  std::thread callback_thread_;
 };
 
 }  // namespace tidemark::infra
