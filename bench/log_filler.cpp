@@ -2,6 +2,7 @@
 // commonest event) straight through the producer, as fast as the broker takes them: the input
 // of bench/rebuild_bench.sh. Usage:
 //   tidemark_log_filler BOOTSTRAP TOPIC COUNT OWNER_UUID
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -30,10 +31,13 @@ int main(int argc, char** argv) {
   infra::EventProducer producer(
       infra::EventProducer::Options{argv[1], "tidemark-log-filler", 60000});
   std::atomic<long> acknowledged{0}, failed{0};
+  // A hundred entries per user (at least 1,000 users): the users are the keys, so a long log
+  // spreads evenly over many partitions.
+  const long users = std::max(1000L, count / 100);
   auto started = std::chrono::steady_clock::now();
   for (long i = 0; i < count; ++i) {
     domain::LogEntry entry{infra::random_uuid(),
-                           "bench-user-" + std::to_string(i % 1000),
+                           "bench-user-" + std::to_string(i % users),
                            std::nullopt,
                            i % 3 == 0 ? "screen_view" : "tap",
                            R"({"screen":"home","n":)" + std::to_string(i) + "}",

@@ -22,7 +22,7 @@
 #   --quick        a smoke run: every benchmark's --quick, small logs (about 4 minutes)
 #   --build        ./scripts/build.sh first, so the report measures the current source
 #   --only "LIST"  only these benchmarks (http login recordings inference rebuild connections)
-#   --rebuild-sizes "LIST"  log sizes of the rebuild benchmark (10000 25000 50000;
+#   --rebuild-sizes "LIST"  log sizes of the rebuild benchmark (10000 100000 1000000;
 #                  --quick: 5000 20000)
 #   --redraw DIR   run nothing: draw the figures and write report.md again from DIR's data
 #                  files and run-info.sh (after changing this script's plots or tables)
@@ -56,9 +56,9 @@ for name in $only; do
   [[ " $all_benchmarks " == *" $name "* ]] || die "--only: unknown benchmark '$name'"
 done
 if $quick; then rebuild_sizes=${rebuild_sizes:-5000 20000}; fi
-# The embedded broker (librdkafka's mock) keeps the last 5 MiB of each partition, about 60,000
-# of these events over 6 partitions: a rebuild of a larger log needs a real Kafka.
-rebuild_sizes=${rebuild_sizes:-10000 25000 50000}
+# The embedded broker (librdkafka's mock) keeps the last 5 MiB of each partition, about 10,000
+# of these events: rebuild_bench.sh gives larger logs more partitions (one per 5,000 events).
+rebuild_sizes=${rebuild_sizes:-10000 100000 1000000}
 
 run_everything() { # installs, builds, runs every benchmark; notes the run in run-info.sh
 # --- tools and build -----------------------------------------------------------------------------
