@@ -281,30 +281,32 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
         deadline_(deadline),
         read_(std::move(read)) {}
 
-  /// Listens before the first read, so no change falls between the two.
+  /// Listens before every read, so no change falls between a read and the next wait: a
+  /// waiter is woken once, and a job's start and its result can come within a millisecond.
   void start() {
     listen();
-    check(false);
+    check();
   }
 
  private:
   void listen() {
-    context_->job_watcher.wait_for(key_, deadline_,
-                                   [self = shared_from_this()](bool) { self->check(true); });
+    context_->job_watcher.wait_for(key_, deadline_, [self = shared_from_this()](bool) {
+      if (self->answered_) return;
+      if (std::chrono::steady_clock::now() < self->deadline_) self->listen();
+      self->check();
+    });
   }
 
-  void check(bool listen_again) {
+  /// Answers when the read has an answer (always at the deadline); otherwise the waiter
+  /// registered before this read calls it again.
+  void check() {
     if (answered_) return;
     bool final = std::chrono::steady_clock::now() >= deadline_;
     auto self = shared_from_this();
     with_database_then(
         *context_, request_, [self](HttpResponse response) { self->answer(std::move(response)); },
-        [self, final, listen_again](pqxx::connection& connection, Respond& respond) {
-          if (auto response = self->read_(connection, final)) {
-            respond(std::move(*response));
-          } else if (listen_again) {
-            self->listen();
-          }
+        [self, final](pqxx::connection& connection, Respond& respond) {
+          if (auto response = self->read_(connection, final)) respond(std::move(*response));
         });
   }
 
