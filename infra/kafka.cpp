@@ -400,6 +400,14 @@ LogReader::LogReader(Options options, Offsets start, Offsets end)
   rd_kafka_poll_set_consumer(handle_);
   refuse_records_no_longer_held();
   assign();
+  index_lanes();
+}
+
+void LogReader::index_lanes() {
+  lanes_.clear();
+  for (const auto& [partition, end] : end_) {
+    lanes_.push_back({partition, &next_[partition], &end, &buffered_[partition]});
+  }
 }
 
 void LogReader::refuse_records_no_longer_held() {
@@ -454,14 +462,12 @@ void LogReader::extend_to(const Offsets& end) {
     next_.try_emplace(partition, 0);
   }
   assign();
+  index_lanes();
 }
 
 std::int64_t LogReader::remaining() const {
   std::int64_t left = 0;
-  for (const auto& [partition, end] : end_) {
-    auto next = next_.find(partition);
-    left += std::max<std::int64_t>(0, end - (next == next_.end() ? 0 : next->second));
-  }
+  for (const auto& lane : lanes_) left += std::max<std::int64_t>(0, *lane.end - *lane.next);
   return left;
 }
 
@@ -483,25 +489,24 @@ std::optional<ConsumedRecord> LogReader::next(std::chrono::milliseconds stall_ti
   auto deadline = std::chrono::steady_clock::now() + stall_timeout;
   while (remaining() > 0) {
     // Hand out the oldest head once every partition that owes records has one buffered.
-    std::optional<std::int32_t> oldest;
+    const Lane* oldest = nullptr;
     bool waiting = false;
-    for (const auto& [partition, end] : end_) {
-      if (next_[partition] >= end) continue;
-      const auto& buffer = buffered_[partition];
-      if (buffer.empty()) {
+    for (const auto& lane : lanes_) {
+      if (*lane.next >= *lane.end) continue;
+      if (lane.buffer->empty()) {
         waiting = true;
         break;
       }
-      if (!oldest || buffer.front().timestamp_us < buffered_[*oldest].front().timestamp_us) {
-        oldest = partition;
+      if (!oldest || lane.buffer->front().timestamp_us < oldest->buffer->front().timestamp_us) {
+        oldest = &lane;
       }
     }
     if (!waiting && oldest) {
-      auto& buffer = buffered_[*oldest];
+      auto& buffer = *oldest->buffer;
       ConsumedRecord record = std::move(buffer.front());
       buffer.pop_front();
-      next_[*oldest] = record.offset + 1;
-      if (buffer.size() < kMergeBufferLimit / 2) throttle(*oldest, false);
+      *oldest->next = record.offset + 1;
+      if (buffer.size() < kMergeBufferLimit / 2) throttle(oldest->partition, false);
       return record;
     }
     auto record = consume(handle_, std::chrono::milliseconds(100));

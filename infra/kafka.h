@@ -180,11 +180,24 @@ class LogReader {
   /// Pauses a partition whose buffer is full, resumes it once drained.
   void throttle(std::int32_t partition, bool pause);
 
+  /// Rebuilds lanes_ after end_ gained partitions.
+  void index_lanes();
+
   Options options_;
   Offsets next_;  ///< next offset to hand out, per partition
   Offsets end_;
   std::map<std::int32_t, std::deque<ConsumedRecord>> buffered_;
   std::set<std::int32_t> paused_;
+  /// One per partition of end_, in partition order, pointing into next_, end_ and buffered_
+  /// (map entries never move): next() looks at every partition for each record, and searching
+  /// the maps there took a fifth of a rebuild's CPU over 200 partitions.
+  struct Lane {
+    std::int32_t partition;
+    std::int64_t* next;
+    const std::int64_t* end;
+    std::deque<ConsumedRecord>* buffer;
+  };
+  std::vector<Lane> lanes_;
   rd_kafka_s* handle_ = nullptr;
 };
 
