@@ -72,8 +72,12 @@ struct IssuedTokens {
   std::string refresh_token;
 };
 
-IssuedTokens issue_tokens(const ApiContext& context, const Uuid& user_id, const Uuid& session_id,
-                          domain::Role role) {
+/// A signed access token. `session_position` (of the session's `session.started`), when known,
+/// goes into it, so that a request arriving before the projection applied the session waits
+/// for it instead of being refused (see authenticate).
+std::string sign_access_token(const ApiContext& context, const Uuid& user_id,
+                              const Uuid& session_id, domain::Role role,
+                              std::optional<domain::Position> session_position = std::nullopt) {
   auto now = std::chrono::system_clock::now();
   infra::TokenClaims claims;
   claims.subject = user_id.to_string();
@@ -83,7 +87,17 @@ IssuedTokens issue_tokens(const ApiContext& context, const Uuid& user_id, const 
   claims.not_before = claims.issued_at;
   claims.expires_at = unix_seconds(now + context.auth.access_token_ttl);
   claims.token_id = infra::random_uuid().to_string();
-  return {context.signer.sign(claims), session_id.to_string() + "." + infra::random_token(32)};
+  if (session_position) claims.session_position = session_position->to_token();
+  return context.signer.sign(claims);
+}
+
+std::string new_refresh_token(const Uuid& session_id) {
+  return session_id.to_string() + "." + infra::random_token(32);
+}
+
+IssuedTokens issue_tokens(const ApiContext& context, const Uuid& user_id, const Uuid& session_id,
+                          domain::Role role) {
+  return {sign_access_token(context, user_id, session_id, role), new_refresh_token(session_id)};
 }
 
 HttpResponse session_response(const ApiContext& context, int status, std::string_view message,
@@ -191,8 +205,8 @@ void register_account(std::shared_ptr<ApiContext> context, const HttpRequest& re
                     // Seed 000 answers a registration with a session, so one is started here.
                     Uuid session_id = infra::random_uuid();
                     domain::Timestamp expires_at = session_expiry(*context);
-                    IssuedTokens tokens =
-                        issue_tokens(*context, user_id, session_id, domain::Role::user);
+                    std::string refresh_token = new_refresh_token(session_id);
+                    auto started_at = std::make_shared<domain::Position>();
                     Respond account_exists_anyway = [respond, user_id](HttpResponse response) {
                       if (response.status != 503) {
                         respond(std::move(response));
@@ -205,13 +219,18 @@ void register_account(std::shared_ptr<ApiContext> context, const HttpRequest& re
                     };
                     append_events(
                         *context,
-                        {session_started(request, user_id, session_id, tokens.refresh_token,
+                        {session_started(request, user_id, session_id, refresh_token,
                                          expires_at)},
                         account_exists_anyway,
-                        [context, user_id, session_id, expires_at, tokens](bool, Respond respond) {
+                        [context, user_id, session_id, expires_at, refresh_token,
+                         started_at](bool, Respond respond) {
+                          IssuedTokens tokens{sign_access_token(*context, user_id, session_id,
+                                                                domain::Role::user, *started_at),
+                                              refresh_token};
                           respond(session_response(*context, 201, "User successfully registered",
                                                    user_id, session_id, expires_at, tokens));
-                        });
+                        },
+                        true, started_at);
                   });
             });
       });
@@ -273,16 +292,21 @@ void login(std::shared_ptr<ApiContext> context, const HttpRequest& request, Resp
               context->login_failures_per_account.forget(account_key);
               Uuid session_id = infra::random_uuid();
               domain::Timestamp expires_at = session_expiry(*context);
-              IssuedTokens tokens = issue_tokens(*context, *user_id, session_id, role);
+              std::string refresh_token = new_refresh_token(session_id);
+              auto started_at = std::make_shared<domain::Position>();
               append_events(
                   *context,
-                  {session_started(request, *user_id, session_id, tokens.refresh_token,
-                                   expires_at)},
+                  {session_started(request, *user_id, session_id, refresh_token, expires_at)},
                   std::move(*shared_respond),
-                  [context, user_id, session_id, expires_at, tokens](bool, Respond respond) {
+                  [context, user_id, session_id, expires_at, refresh_token, role,
+                   started_at](bool, Respond respond) {
+                    IssuedTokens tokens{
+                        sign_access_token(*context, *user_id, session_id, role, *started_at),
+                        refresh_token};
                     respond(session_response(*context, 200, "Login successfully", *user_id,
                                              session_id, expires_at, tokens));
-                  });
+                  },
+                  true, started_at);
             });
         if (!queued) (*shared_respond)(unavailable_response("the server is busy; retry shortly"));
       });

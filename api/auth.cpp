@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "domain/json.h"
+#include "infra/checkpoint_watcher.h"
 #include "infra/database.h"
 #include "infra/jwt.h"
 
@@ -76,6 +77,52 @@ HttpResponse unauthorized_response(std::string_view detail) {
   return response;
 }
 
+namespace {
+
+using Work = std::function<void(pqxx::connection&, const Caller&, Respond&)>;
+
+/// Runs `work` if the session is active in the read model. A session the projection has not
+/// applied yet (its login answered after `projection_wait` ran out) is waited for once, up to
+/// `projection_wait`, when the token says where its `session.started` is in the log.
+void check_session(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                   Respond respond, const domain::Uuid& user_id, const domain::Uuid& session_id,
+                   std::optional<domain::Position> started_at, std::shared_ptr<Work> work) {
+  with_database_then(
+      *context, request, std::move(respond),
+      [context, request, user_id, session_id, started_at, work](pqxx::connection& connection,
+                                                                Respond& respond) {
+        std::optional<Caller> caller;
+        {
+          // Ended before `work`, which may open its own transaction on this connection.
+          pqxx::nontransaction read(connection);
+          auto rows = infra::exec_prepared_sql(
+              read,
+              std::string("SELECT ") + kCallerColumns +
+                  " FROM sessions s JOIN users u ON u.user_id = s.user_id "
+                  "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "
+                  "AND s.revoked_at IS NULL AND s.expires_at > now()",
+              session_id.to_string(), user_id.to_string());
+          if (!rows.empty()) caller = caller_from_row(rows[0], user_id, session_id);
+        }
+        if (caller) {
+          (*work)(connection, *caller, respond);
+          return;
+        }
+        if (started_at && !context->watcher.reached(*started_at)) {
+          context->watcher.wait_for(
+              *started_at, context->projection_wait,
+              [context, request, user_id, session_id, work, respond](bool) {
+                check_session(context, request, respond, user_id, session_id, std::nullopt,
+                              work);
+              });
+          return;
+        }
+        respond(unauthorized_response("the session of this token has ended"));
+      });
+}
+
+}  // namespace
+
 void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
                   std::function<void(pqxx::connection&, const Caller&, Respond&)> work) {
   std::string token;
@@ -105,29 +152,9 @@ void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     respond(unauthorized_response("token subject or session is not an id"));
     return;
   }
-  with_database_then(*context, request, std::move(respond),
-                     [user_id = *user_id, session_id = *session_id, work = std::move(work)](
-                         pqxx::connection& connection, Respond& respond) {
-                       std::optional<Caller> caller;
-                       {
-                         // Ended before `work`, which may open its own transaction on this
-                         // connection.
-                         pqxx::nontransaction read(connection);
-                         auto rows = infra::exec_prepared_sql(
-                             read,
-                             std::string("SELECT ") + kCallerColumns +
-                                 " FROM sessions s JOIN users u ON u.user_id = s.user_id "
-                                 "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "
-                                 "AND s.revoked_at IS NULL AND s.expires_at > now()",
-                             session_id.to_string(), user_id.to_string());
-                         if (!rows.empty()) caller = caller_from_row(rows[0], user_id, session_id);
-                       }
-                       if (!caller) {
-                         respond(unauthorized_response("the session of this token has ended"));
-                         return;
-                       }
-                       work(connection, *caller, respond);
-                     });
+  check_session(std::move(context), request, std::move(respond), *user_id, *session_id,
+                domain::Position::parse_token(claims->session_position),
+                std::make_shared<Work>(std::move(work)));
 }
 
 }  // namespace tidemark::api

@@ -76,7 +76,7 @@ bool prefers_async(const HttpRequest& request) {
 
 void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
                    Respond respond, std::function<void(bool projected, Respond)> then,
-                   bool wait_for_projection) {
+                   bool wait_for_projection, std::shared_ptr<domain::Position> last_position) {
   struct Progress {
     std::mutex mutex;
     std::size_t remaining;
@@ -93,8 +93,8 @@ void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envel
     bool is_last = i + 1 == envelopes.size();
     context.producer.append(
         context.events_topic, envelopes[i],
-        [&context, progress, is_last,
-         wait_for_projection](domain::Result<domain::Position> appended) {
+        [&context, progress, is_last, wait_for_projection,
+         last_position](domain::Result<domain::Position> appended) {
           bool finished = false;
           {
             std::lock_guard lock(progress->mutex);
@@ -109,6 +109,7 @@ void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envel
             finished = --progress->remaining == 0 && !progress->failed;
           }
           if (!finished) return;
+          if (last_position) *last_position = progress->last;
           Respond positioned = [respond = std::move(progress->respond),
                                 position = progress->last.to_token()](HttpResponse response) {
             if (response.status / 100 == 2) {

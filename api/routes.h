@@ -11,6 +11,7 @@
 
 #include "api/router.h"
 #include "domain/envelope.h"
+#include "domain/position.h"
 #include "domain/url_policy.h"
 
 namespace tidemark::infra {
@@ -94,10 +95,12 @@ void with_database_then(ApiContext& context, const HttpRequest& request, Respond
 /// Appends `envelopes` in order; when every one is acknowledged, waits (bounded) for the
 /// projection of the last and calls `then` with whether it was reached — at once with `false`
 /// when not `wait_for_projection`. A broker that does not acknowledge answers 503. The answer
-/// `then` gives carries the last event's position (`X-Tidemark-Position`) for positioned reads.
+/// `then` gives carries the last event's position (`X-Tidemark-Position`) for positioned reads;
+/// `last_position`, when given, holds it too before `then` runs.
 void append_events(ApiContext& context, std::vector<domain::EventEnvelope> envelopes,
                    Respond respond, std::function<void(bool projected, Respond)> then,
-                   bool wait_for_projection = true);
+                   bool wait_for_projection = true,
+                   std::shared_ptr<domain::Position> last_position = nullptr);
 
 /// `Prefer: respond-async`: answer once the broker acknowledged, without waiting for the
 /// projection.

@@ -179,6 +179,7 @@ std::string JwtSigner::sign(const TokenClaims& claims) const {
   writer.Key("exp");
   writer.Int64(claims.expires_at);
   field("jti", claims.token_id);
+  if (!claims.session_position.empty()) field("pos", claims.session_position);
   writer.EndObject();
 
   std::string token = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
@@ -233,6 +234,7 @@ domain::Result<TokenClaims> JwtSigner::verify(std::string_view token, std::int64
   reader.integer("nbf", claims.not_before);
   reader.integer("exp", claims.expires_at);
   reader.string("jti", claims.token_id);
+  if (document->HasMember("pos")) reader.string("pos", claims.session_position);
   if (auto error = reader.error()) return *error;
   if (claims.issuer != issuer_) return invalid("token issuer does not match");
   if (!audience_ok) return invalid("token audience does not match");

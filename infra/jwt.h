@@ -20,6 +20,9 @@ struct TokenClaims {
   std::int64_t not_before = 0;
   std::int64_t expires_at = 0;
   std::string token_id;  ///< jti
+  /// pos, optional: where the session's `session.started` is in the log ("PARTITION:OFFSET"),
+  /// so a request can wait for a session the projection has not applied yet.
+  std::string session_position;
 };
 
 /// Signs and verifies JSON Web Tokens (RFC 7519) with HS256 only. The algorithm is pinned: a

@@ -290,7 +290,8 @@ TEST(Accounts, ForgedTamperedExpiredAndAlgNoneTokensAreRefused) {
                           now,
                           now,
                           now + 600,
-                          "t"};
+                          "t",
+                          ""};
   auto expired_claims = base;
   expired_claims.issued_at = now - 3600;
   expired_claims.not_before = now - 3600;
@@ -357,6 +358,30 @@ TEST(Accounts, RefreshRotatesAndReuseAfterGraceRevokesTheSession) {
     tally::attack(attempt.status != 401);
     EXPECT_EQ(attempt.status, 401) << attempt.body;
   }
+}
+
+TEST(Accounts, ALoginAnsweredBeforeItsSessionWasProjectedGivesATokenThatWaitsForIt) {
+  TestStack stack(TestStack::Options{3, {"--projection-wait-ms", "1500"}, true});
+  HttpClient client(stack.api_port());
+  ASSERT_EQ(
+      client.post("/auth/register", R"({"username":"laggard","password":"long enough"})").status,
+      201);
+  // Holding the projector's positions table stops the projection from committing, as a
+  // projector far behind would.
+  auto blocker = stack.connect();
+  pqxx::work pause(*blocker);
+  pause.exec("LOCK TABLE projection_offsets IN EXCLUSIVE MODE");
+  auto login = client.post("/auth/login", R"({"username":"laggard","password":"long enough"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string token = field(login, "access_token");
+  std::thread resume([&] {
+    std::this_thread::sleep_for(300ms);
+    pause.commit();
+  });
+  auto me = client.request("GET", "/me", "", bearer(token));
+  resume.join();
+  EXPECT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(field(me, "username"), "laggard");
 }
 
 TEST(Accounts, SessionsAreListedAndRevokedOneOrAllAndLogoutBySessionIdIsSeed000s) {

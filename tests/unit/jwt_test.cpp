@@ -90,6 +90,19 @@ TEST_F(JwtTest, RoundTripsEveryClaim) {
   EXPECT_EQ(claims->token_id, "token-1");
 }
 
+TEST_F(JwtTest, CarriesTheSessionPositionOnlyWhenGivenAndRefusesAnEmptyOne) {
+  EXPECT_EQ(signer_.verify(signer_.sign(sample_claims()), kNow)->session_position, "");
+  TokenClaims positioned = sample_claims();
+  positioned.session_position = "2:41";
+  auto claims = signer_.verify(signer_.sign(positioned), kNow);
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->session_position, "2:41");
+  std::string empty = claims_json();
+  empty.insert(empty.size() - 1, R"(,"pos":"")");
+  EXPECT_EQ(error_of(signer_, craft(kHeader, empty)),
+            "token claim 'pos' must be a non-empty string");
+}
+
 TEST_F(JwtTest, SignsAStandardHeaderAndOurClaimNames) {
   std::string token = signer_.sign(sample_claims());
   std::size_t first = token.find('.');
