@@ -487,8 +487,9 @@ void LogReader::throttle(std::int32_t partition, bool pause) {
 
 std::optional<ConsumedRecord> LogReader::next(std::chrono::milliseconds stall_timeout) {
   auto deadline = std::chrono::steady_clock::now() + stall_timeout;
-  while (remaining() > 0) {
-    // Hand out the oldest head once every partition that owes records has one buffered.
+  for (;;) {
+    // Hand out the oldest head once every partition that owes records has one buffered. This
+    // one pass also tells whether any partition still owes records.
     const Lane* oldest = nullptr;
     bool waiting = false;
     for (const auto& lane : lanes_) {
@@ -501,7 +502,8 @@ std::optional<ConsumedRecord> LogReader::next(std::chrono::milliseconds stall_ti
         oldest = &lane;
       }
     }
-    if (!waiting && oldest) {
+    if (!waiting && !oldest) return std::nullopt;  // every partition reached its end
+    if (!waiting) {
       auto& buffer = *oldest->buffer;
       ConsumedRecord record = std::move(buffer.front());
       buffer.pop_front();
@@ -525,7 +527,6 @@ std::optional<ConsumedRecord> LogReader::next(std::chrono::milliseconds stall_ti
     buffer.push_back(std::move(*record));
     if (buffer.size() >= kMergeBufferLimit) throttle(buffer.back().partition, true);
   }
-  return std::nullopt;
 }
 
 void GroupConsumer::seek(std::int32_t partition, std::int64_t offset) {
