@@ -246,7 +246,7 @@ class ApiRole {
     infra::log_info("API listening",
                     {{"host", settings_.http_host}, {"port", std::to_string(port)}});
     // Measured (bench/login_bench.sh): with every core hashing, PostgreSQL's backends contend
-    // and GET /me's p99 during a login storm rises from ~2 ms to ~120 ms.
+    // and GET /me's p99 during a login storm rises from ~2 ms to 120-200 ms.
     unsigned cores = std::thread::hardware_concurrency();
     if (cores > 0 && settings_.hash_threads >= static_cast<std::int64_t>(cores)) {
       infra::log_warning("hash_threads leaves no core for requests during a login storm; "

@@ -19,8 +19,9 @@ namespace tidemark::infra {
 
 /// Runs database work off the HTTP threads: a fixed set of threads, each with its own
 /// PostgreSQL connection (made on first use and again after it breaks, with generic plans for
-/// prepared statements), fed by one bounded queue. A task that cannot run (the connection cannot be made, or the work throws) gets its
-/// `failed` handler called with the exception instead.
+/// prepared statements), fed by one bounded queue. A task that cannot run (the connection
+/// cannot be made, or the work throws) gets its `failed` handler called with the exception
+/// instead.
 class DatabasePool {
  public:
   struct Task {
