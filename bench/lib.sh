@@ -400,14 +400,19 @@ bench_record_wrk() {
   bench_record latency "$1" "$2" "$rps" "$p50" "$p90" "$p99" "$max" "$errors" wrk
 }
 
+# bench_load_stats JSON: prints "ok/s p50 p90 p99 max errors late" (latencies in ms) from a
+# tidemark_load --json output; late is 0 for a closed-loop run, which has no schedule.
+bench_load_stats() {
+  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); l = r["latency_ms"]
+print(r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"], r.get("late", 0))' "$1"
+}
+
 # bench_record_load BENCHMARK RUN JSON: a latency.tsv line from a tidemark_load --json output:
 # ok answers per second, then its percentiles.
 bench_record_load() {
-  local fields
-  fields=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); l = r["latency_ms"]
-print(r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"])' "$3")
-  # shellcheck disable=SC2086 # six numbers, split on purpose
-  bench_record latency "$1" "$2" $fields tidemark_load
+  local ok p50 p90 p99 max errors late
+  read -r ok p50 p90 p99 max errors late < <(bench_load_stats "$3")
+  bench_record latency "$1" "$2" "$ok" "$p50" "$p90" "$p99" "$max" "$errors" tidemark_load
 }
 
 # --- report --------------------------------------------------------------------------------------

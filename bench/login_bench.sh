@@ -285,11 +285,11 @@ measure() { # HASH_THREADS
     ((me_status == 0)) || { cat "$rate_me.stderr" >&2; die "tidemark_load failed for GET /me"; }
     login_row "$hash_threads" "with GET /me at $rate/s" "$rate_storm" "$login_ms"
     bench_record_load login "GET /me at $rate/s in storm (h=$hash_threads)" "$rate_me"
-    me_rate_rows+=("$(python3 -c 'import json, sys
-r = json.load(open(sys.argv[1])); l = r["latency_ms"]
-print("| %s | %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d | %d |" % (sys.argv[2],
-      sys.argv[3], r["ok_per_s"], l["p50"], l["p90"], l["p99"], l["max"], r["errors"], r["late"]))' \
-      "$rate_me" "$hash_threads" "$rate")")
+    local ok p50 p90 p99 max errors late
+    read -r ok p50 p90 p99 max errors late < <(bench_load_stats "$rate_me")
+    me_rate_rows+=("$(echo "$hash_threads $rate $ok $p50 $p90 $p99 $max $errors $late" | awk '{
+      printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d | %d |", \
+        $1, $2, $3, $4, $5, $6, $7, $8, $9}')")
   done
 
   # Short labels for run_all.sh's table and plots; h = hash threads.
