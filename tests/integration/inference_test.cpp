@@ -244,8 +244,9 @@ TEST(Inference, RoutingPinsTheNewestVersionAndRerunsKeepBothResults) {
   EXPECT_STREQ(parse(second.body)["job"]["algo_id"].GetString(), "sensor-v2") << second.body;
 
   // Re-run the first recording on v2: a second job, the first one kept.
+  // 202 while it runs; 200 when the job had already finished by the time the answer was read.
   auto rerun = phone.post("/recordings/walk/jobs", R"({"algo_id":"sensor-v2"})");
-  ASSERT_EQ(rerun.status, 202) << rerun.body;
+  ASSERT_TRUE(rerun.status == 202 || rerun.status == 200) << rerun.status << " " << rerun.body;
   std::string rerun_job = parse(rerun.body)["job_id"].GetString();
   EXPECT_NE(rerun_job, first_job);
   auto finished = phone.get("/jobs/" + rerun_job + "?wait=20");
