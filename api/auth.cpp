@@ -1,6 +1,7 @@
 #include "api/auth.h"
 
 #include <pqxx/pqxx>
+#include <string_view>
 
 #include "domain/json.h"
 #include "infra/checkpoint_watcher.h"
@@ -41,15 +42,37 @@ std::optional<pqxx::row> row_to_change(const Caller& caller, const OwnedFinder& 
   return std::nullopt;
 }
 
-Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work) {
-  return [context, work](const HttpRequest& request, const PathParameters& parameters,
-                         Respond respond) {
-    authenticate(context, request, std::move(respond),
-                 [work, request, parameters](pqxx::connection& connection, const Caller& caller,
-                                             Respond& respond) {
-                   work(request, parameters, connection, caller, respond);
-                 });
+Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work,
+                      SessionCheckedRead checked_read) {
+  return [context, work, checked_read](const HttpRequest& request,
+                                       const PathParameters& parameters, Respond respond) {
+    authenticate(
+        context, request, std::move(respond),
+        [work, request, parameters](pqxx::connection& connection, const Caller& caller,
+                                    Respond& respond) {
+          work(request, parameters, connection, caller, respond);
+        },
+        checked_read);
   };
+}
+
+namespace {
+
+/// The session columns' condition shared by the separate check and the checked reads.
+std::string active_session_condition(std::string_view session_placeholder,
+                                     std::string_view user_placeholder) {
+  return "s.session_id = " + std::string(session_placeholder) + "::uuid AND s.user_id = " +
+         std::string(user_placeholder) +
+         "::uuid AND s.revoked_at IS NULL AND s.expires_at > now()";
+}
+
+}  // namespace
+
+std::string active_user_session_condition(std::string_view session_placeholder,
+                                          std::string_view user_placeholder) {
+  return "EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.user_id = s.user_id WHERE " +
+         active_session_condition(session_placeholder, user_placeholder) +
+         " AND u.role = 'user')";
 }
 
 std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id) {
@@ -81,50 +104,60 @@ namespace {
 
 using Work = std::function<void(pqxx::connection&, const Caller&, Respond&)>;
 
-/// Runs `work` if the session is active in the read model. A session the projection has not
-/// applied yet (its login answered after `projection_wait` ran out) is waited for once, up to
-/// `projection_wait`, when the token says where its `session.started` is in the log.
 void check_session(std::shared_ptr<ApiContext> context, const HttpRequest& request,
-                   Respond respond, const domain::Uuid& user_id, const domain::Uuid& session_id,
+                   Respond respond, const TokenSession& token,
+                   std::optional<domain::Position> started_at, std::shared_ptr<Work> work);
+
+/// Runs `work` if the session is active in the read model, on the pool's `connection`. A
+/// session the projection has not applied yet (its login answered after `projection_wait` ran
+/// out) is waited for once, up to `projection_wait`, when the token says where its
+/// `session.started` is in the log.
+void check_session_on(pqxx::connection& connection, std::shared_ptr<ApiContext> context,
+                      const HttpRequest& request, Respond& respond, const TokenSession& token,
+                      std::optional<domain::Position> started_at, std::shared_ptr<Work> work) {
+  std::optional<Caller> caller;
+  {
+    // Ended before `work`, which may open its own transaction on this connection.
+    pqxx::nontransaction read(connection);
+    auto rows = infra::exec_prepared_sql(
+        read,
+        std::string("SELECT ") + kCallerColumns +
+            " FROM sessions s JOIN users u ON u.user_id = s.user_id WHERE " +
+            active_session_condition("$1", "$2"),
+        token.session_id.to_string(), token.user_id.to_string());
+    if (!rows.empty()) caller = caller_from_row(rows[0], token.user_id, token.session_id);
+  }
+  if (caller) {
+    (*work)(connection, *caller, respond);
+    return;
+  }
+  if (started_at && !context->watcher.reached(*started_at)) {
+    context->watcher.wait_for(*started_at, context->projection_wait,
+                              [context, request, token, work, respond](bool) {
+                                check_session(context, request, respond, token, std::nullopt,
+                                              work);
+                              });
+    return;
+  }
+  respond(unauthorized_response("the session of this token has ended"));
+}
+
+void check_session(std::shared_ptr<ApiContext> context, const HttpRequest& request,
+                   Respond respond, const TokenSession& token,
                    std::optional<domain::Position> started_at, std::shared_ptr<Work> work) {
-  with_database_then(
-      *context, request, std::move(respond),
-      [context, request, user_id, session_id, started_at, work](pqxx::connection& connection,
-                                                                Respond& respond) {
-        std::optional<Caller> caller;
-        {
-          // Ended before `work`, which may open its own transaction on this connection.
-          pqxx::nontransaction read(connection);
-          auto rows = infra::exec_prepared_sql(
-              read,
-              std::string("SELECT ") + kCallerColumns +
-                  " FROM sessions s JOIN users u ON u.user_id = s.user_id "
-                  "WHERE s.session_id = $1::uuid AND s.user_id = $2::uuid "
-                  "AND s.revoked_at IS NULL AND s.expires_at > now()",
-              session_id.to_string(), user_id.to_string());
-          if (!rows.empty()) caller = caller_from_row(rows[0], user_id, session_id);
-        }
-        if (caller) {
-          (*work)(connection, *caller, respond);
-          return;
-        }
-        if (started_at && !context->watcher.reached(*started_at)) {
-          context->watcher.wait_for(
-              *started_at, context->projection_wait,
-              [context, request, user_id, session_id, work, respond](bool) {
-                check_session(context, request, respond, user_id, session_id, std::nullopt,
-                              work);
-              });
-          return;
-        }
-        respond(unauthorized_response("the session of this token has ended"));
-      });
+  with_database_then(*context, request, std::move(respond),
+                     [context, request, token, started_at, work](pqxx::connection& connection,
+                                                                 Respond& respond) {
+                       check_session_on(connection, context, request, respond, token,
+                                        started_at, work);
+                     });
 }
 
 }  // namespace
 
 void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
-                  std::function<void(pqxx::connection&, const Caller&, Respond&)> work) {
+                  std::function<void(pqxx::connection&, const Caller&, Respond&)> work,
+                  SessionCheckedRead checked_read) {
   std::string token;
   std::string authorization = request.header("authorization");
   if (authorization.size() > 7 &&
@@ -152,9 +185,25 @@ void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& reques
     respond(unauthorized_response("token subject or session is not an id"));
     return;
   }
-  check_session(std::move(context), request, std::move(respond), *user_id, *session_id,
-                domain::Position::parse_token(claims->session_position),
-                std::make_shared<Work>(std::move(work)));
+  TokenSession token_session{*user_id, *session_id};
+  auto started_at = domain::Position::parse_token(claims->session_position);
+  auto shared_work = std::make_shared<Work>(std::move(work));
+  if (!checked_read) {
+    check_session(std::move(context), request, std::move(respond), token_session, started_at,
+                  std::move(shared_work));
+    return;
+  }
+  with_database_then(*context, request, std::move(respond),
+                     [context, request, token_session, started_at, shared_work,
+                      checked_read = std::move(checked_read)](pqxx::connection& connection,
+                                                              Respond& respond) {
+                       if (auto answer = checked_read(connection, token_session)) {
+                         respond(std::move(*answer));
+                         return;
+                       }
+                       check_session_on(connection, context, request, respond, token_session,
+                                        started_at, shared_work);
+                     });
 }
 
 }  // namespace tidemark::api

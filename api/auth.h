@@ -39,8 +39,32 @@ std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid
 /// (on the pool) and the caller.
 using AuthenticatedWork = std::function<void(const HttpRequest&, const PathParameters&,
                                              pqxx::connection&, const Caller&, Respond&)>;
-/// A route handler that authenticates (as `authenticate` does), then runs `work`.
-Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work);
+
+/// The user and session a verified access token names, before the read model confirmed them.
+struct TokenSession {
+  domain::Uuid user_id;
+  domain::Uuid session_id;
+};
+
+/// SQL true when session `session_placeholder` of user `user_placeholder` (both uuid text) is
+/// active and that user has the role `user`: the condition a read carries to check its caller
+/// within its own statement. An analyst or admin does not pass it (they read more than their
+/// own) and takes the usual way.
+std::string active_user_session_condition(std::string_view session_placeholder,
+                                          std::string_view user_placeholder);
+
+/// A read that checks the caller's session in its own statement (with
+/// `active_user_session_condition`) and so saves the database round trip of the separate check.
+/// It answers for a caller of role `user` reading what they own, and gives nullopt when its
+/// statement found no row, which cannot tell an ended session from an empty page: the route
+/// then runs the usual way.
+using SessionCheckedRead =
+    std::function<std::optional<HttpResponse>(pqxx::connection&, const TokenSession&)>;
+
+/// A route handler that authenticates (as `authenticate` does), then runs `work`. With
+/// `checked_read`, that read is tried first.
+Handler authenticated(std::shared_ptr<ApiContext> context, AuthenticatedWork work,
+                      SessionCheckedRead checked_read = nullptr);
 
 /// Whose resources a caller reads: their own (users), or anyone's (nullopt: analysts, admins).
 std::optional<std::string> readable_owner(const Caller& caller);
@@ -69,7 +93,9 @@ HttpResponse unauthorized_response(std::string_view detail);
 /// `Authorization: Bearer` or the token cookie, is verified (signature, algorithm, expiry,
 /// issuer, audience), and its session must exist and be neither revoked nor expired in the read
 /// model. Anything else answers 401. `work` runs on the database pool.
+/// With `checked_read`, that read is tried first on the same connection.
 void authenticate(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
-                  std::function<void(pqxx::connection&, const Caller&, Respond&)> work);
+                  std::function<void(pqxx::connection&, const Caller&, Respond&)> work,
+                  SessionCheckedRead checked_read = nullptr);
 
 }  // namespace tidemark::api

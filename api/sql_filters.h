@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/auth.h"
+
 namespace tidemark::api {
 
 /// The WHERE clause of a list request: only the filters it gives, each value a parameter ($1,
@@ -51,9 +53,11 @@ struct ListPage {
 /// also a selected column, such as `event_id` of `event_id::text`, would sort by the formatted
 /// value and not by the index), and counts every match: in a subquery rather than a window over the
 /// matches, so the page reads only its own rows, in index order, and the count can come from the
-/// index alone.
+/// index alone. With `checked_session`, the page's rows also need that session to be active
+/// and its user of role `user` (`active_user_session_condition`), and no row counts nothing.
 ListPage read_list_page(pqxx::connection& connection, const std::string& columns,
                         const std::string& table, const SqlFilters& filters,
-                        const std::string& order, std::int64_t page, std::int64_t size);
+                        const std::string& order, std::int64_t page, std::int64_t size,
+                        const std::optional<TokenSession>& checked_session = std::nullopt);
 
 }  // namespace tidemark::api
