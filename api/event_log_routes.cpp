@@ -251,8 +251,12 @@ void change_entry(std::shared_ptr<ApiContext> context, const HttpRequest& reques
       });
 }
 
-HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQuery& query,
-                          const std::optional<std::string>& owner) {
+/// The page `query` asks for among `owner`'s entries (or anyone's), or, with
+/// `checked_session`, nullopt when the page checked by that session has no row.
+std::optional<HttpResponse> list_entries(
+    pqxx::connection& connection, const domain::LogEntryQuery& query,
+    const std::optional<std::string>& owner,
+    const std::optional<TokenSession>& checked_session = std::nullopt) {
   // The WHERE clause is assembled only from these fixed fragments; values are parameters.
   SqlFilters filters;
   filters.add("owner_id =", owner, "::uuid");
@@ -266,7 +270,9 @@ HttpResponse list_entries(pqxx::connection& connection, const domain::LogEntryQu
   filters.add("ts >=", timestamp(query.ts_gte), "::timestamptz");
   filters.add("ts <=", timestamp(query.ts_lte), "::timestamptz");
   auto page = read_list_page(connection, kEntryColumns, "event_log", filters,
-                             "event_log.ts DESC, event_log.event_id", query.page, query.size);
+                             "event_log.ts DESC, event_log.event_id", query.page, query.size,
+                             checked_session);
+  if (checked_session && page.rows.empty()) return std::nullopt;
   rapidjson::StringBuffer buffer;
   domain::JsonWriter writer(buffer);
   writer.StartArray();
@@ -318,19 +324,30 @@ void add_event_log_routes(Router& router, std::shared_ptr<ApiContext> context) {
                  respond(error_response(query.error()));
                  return;
                }
-               authenticate(context, request, std::move(respond),
-                            [context, request, query = *query](
-                                pqxx::connection&, const Caller& caller, Respond& respond) {
-                              after_position(*context, request, std::move(respond),
-                                             [context, request, query,
-                                              owner = readable_owner(caller)](Respond respond) {
-                                               with_database(
-                                                   *context, request, std::move(respond),
-                                                   [query, owner](pqxx::connection& connection) {
-                                                     return list_entries(connection, query, owner);
-                                                   });
-                                             });
-                            });
+               // A user's list without a position to wait for checks the session in the
+               // page's own statement, as GET /recordings does.
+               SessionCheckedRead checked_read;
+               if (requested_position(request).empty()) {
+                 checked_read = [query = *query](pqxx::connection& connection,
+                                                 const TokenSession& session) {
+                   return list_entries(connection, query, session.user_id.to_string(), session);
+                 };
+               }
+               authenticate(
+                   context, request, std::move(respond),
+                   [context, request, query = *query](pqxx::connection&, const Caller& caller,
+                                                      Respond& respond) {
+                     after_position(*context, request, std::move(respond),
+                                    [context, request, query,
+                                     owner = readable_owner(caller)](Respond respond) {
+                                      with_database(*context, request, std::move(respond),
+                                                    [query, owner](pqxx::connection& connection) {
+                                                      return *list_entries(connection, query,
+                                                                           owner);
+                                                    });
+                                    });
+                   },
+                   std::move(checked_read));
              });
 }
 

@@ -314,12 +314,17 @@ domain::Result<std::optional<std::int64_t>> if_match_revision(const HttpRequest&
   return domain::invalid("If-Match must be an ETag this API gave, such as W/\"3\"");
 }
 
-void after_position(ApiContext& context, const HttpRequest& request, Respond respond,
-                    std::function<void(Respond)> then) {
+std::string requested_position(const HttpRequest& request) {
   std::string token = request.header("x-tidemark-position");
   for (const auto& [name, value] : request.query) {
     if (name == "position") token = value;
   }
+  return token;
+}
+
+void after_position(ApiContext& context, const HttpRequest& request, Respond respond,
+                    std::function<void(Respond)> then) {
+  std::string token = requested_position(request);
   if (token.empty()) {
     then(std::move(respond));
     return;

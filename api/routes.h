@@ -135,9 +135,12 @@ domain::EventEnvelope make_envelope(const HttpRequest& request, std::string_view
                                     std::string key, std::string subject, std::string payload,
                                     std::string actor);
 
-/// Honours a read-your-writes position (`X-Tidemark-Position` header or `position` query
-/// parameter): runs `then` once the projection has it, or after the bounded wait. A malformed
-/// token answers 400.
+/// The read-your-writes position a request asks for (`X-Tidemark-Position` header or
+/// `position` query parameter, which wins), as given; empty when it asks for none.
+std::string requested_position(const HttpRequest& request);
+
+/// Honours a read-your-writes position (`requested_position`): runs `then` once the projection
+/// has it, or after the bounded wait. A malformed token answers 400.
 void after_position(ApiContext& context, const HttpRequest& request, Respond respond,
                     std::function<void(Respond)> then);
 

@@ -114,9 +114,10 @@ TEST(Recordings, ListFiltersPagesAndLinksAreChecked) {
       201);
 }
 
-// A user's list checks their session inside the page's own statement; every way that check
-// can fail must still refuse, and every caller it does not cover must still get the usual answer.
-TEST(Recordings, AListCheckedInItsOwnStatementRefusesEndedSessionsAndServesEveryRole) {
+// A user's lists (recordings, event log) check their session inside the page's own statement;
+// every way that check can fail must still refuse, and every caller it does not cover must
+// still get the usual answer.
+TEST(Recordings, ListsCheckedInTheirOwnStatementRefuseEndedSessionsAndServeEveryRole) {
   TestStack stack;
   HttpClient owner(stack.api_port());
   std::string token = sign_in(owner, "checked-one");
@@ -124,24 +125,35 @@ TEST(Recordings, AListCheckedInItsOwnStatementRefusesEndedSessionsAndServesEvery
   sign_in(analyst, "checked-two");
   HttpClient admin(stack.api_port());
   sign_in_admin(stack, admin);
+  auto entry = [](const std::string& user) {
+    return R"({"user_id":")" + user + R"(","event_type":"tap","event_source":"ios"})";
+  };
   for (const char* id : {"checked-a", "checked-b", "checked-c"}) {
     ASSERT_EQ(owner.post("/recordings", recording(id, "u-1", "face")).status, 201);
+    ASSERT_EQ(owner.post("/events", entry("u-1")).status, 201);
   }
+  ASSERT_EQ(analyst.post("/recordings", recording("checked-own", "u-2", "face")).status, 201);
+  ASSERT_EQ(analyst.post("/events", entry("u-2")).status, 201);
   auto count = [](const HttpReply& reply) {
     EXPECT_EQ(reply.status, 200) << reply.body;
     return std::pair{static_cast<int>(parse(reply.body).Size()),
                      std::stoi(reply.header("x-total-count"))};
   };
-  EXPECT_EQ(count(owner.get("/recordings?size=2")), (std::pair{2, 3}));
-  // An empty page cannot tell an ended session from no rows: it still counts.
-  EXPECT_EQ(count(owner.get("/recordings?size=2&page=5")), (std::pair{0, 3}));
-  EXPECT_EQ(count(owner.get("/recordings?user_id=nobody")), (std::pair{0, 0}));
+  for (std::string list : {"/recordings", "/events"}) {
+    SCOPED_TRACE(list);
+    EXPECT_EQ(count(owner.get(list + "?size=2")), (std::pair{2, 3}));
+    // An empty page cannot tell an ended session from no rows: it still counts.
+    EXPECT_EQ(count(owner.get(list + "?size=2&page=5")), (std::pair{0, 3}));
+    EXPECT_EQ(count(owner.get(list + "?user_id=nobody")), (std::pair{0, 0}));
+    EXPECT_EQ(count(analyst.get(list)), (std::pair{1, 1}));
+  }
   // Another role reads beyond its own rows: not the checked read's answer.
-  ASSERT_EQ(analyst.post("/recordings", recording("checked-own", "u-2", "face")).status, 201);
-  EXPECT_EQ(count(analyst.get("/recordings")), (std::pair{1, 1}));
   grant_role(admin, analyst, "analyst");
-  EXPECT_EQ(count(analyst.get("/recordings")), (std::pair{4, 4}));
-  EXPECT_EQ(count(admin.get("/recordings?size=3")), (std::pair{3, 4}));
+  for (std::string list : {"/recordings", "/events"}) {
+    SCOPED_TRACE(list);
+    EXPECT_EQ(count(analyst.get(list)), (std::pair{4, 4}));
+    EXPECT_EQ(count(admin.get(list + "?size=3")), (std::pair{3, 4}));
+  }
 
   // An expired session (its row says so; the token itself is still valid) and a revoked one.
   {
@@ -151,23 +163,27 @@ TEST(Recordings, AListCheckedInItsOwnStatementRefusesEndedSessionsAndServesEvery
                 "WHERE user_id = (SELECT user_id FROM users WHERE username = 'checked-one')");
     expire.commit();
   }
-  auto expired = owner.get("/recordings");
-  tally::attack(expired.status != 401);
-  EXPECT_EQ(expired.status, 401) << expired.body;
   HttpClient again(stack.api_port());
   auto login = again.post("/auth/login", R"({"username":"checked-one","password":"test password"})");
   ASSERT_EQ(login.status, 200) << login.body;
   rapidjson::Document session = parse(login.body);
   std::string fresh = session["access_token"].GetString();
+  ASSERT_NE(token, fresh);
   again.set_default_header("Authorization", "Bearer " + fresh);
-  EXPECT_EQ(count(again.get("/recordings")), (std::pair{3, 3}));
+  for (std::string list : {"/recordings", "/events"}) {
+    auto expired = owner.get(list);
+    tally::attack(expired.status != 401);
+    EXPECT_EQ(expired.status, 401) << list << " " << expired.body;
+    EXPECT_EQ(count(again.get(list)), (std::pair{3, 3})) << list;
+  }
   auto revoked = again.post("/auth/logout", std::string(R"({"session-id":")") +
                                                 session["session_id"].GetString() + "\"}");
   ASSERT_EQ(revoked.status, 200) << revoked.body;
-  auto after_logout = again.get("/recordings");
-  tally::attack(after_logout.status != 401);
-  EXPECT_EQ(after_logout.status, 401) << after_logout.body;
-  EXPECT_NE(token, fresh);
+  for (std::string list : {"/recordings", "/events"}) {
+    auto after_logout = again.get(list);
+    tally::attack(after_logout.status != 401);
+    EXPECT_EQ(after_logout.status, 401) << list << " " << after_logout.body;
+  }
 }
 
 TEST(Recordings, IdempotencyKeyReplaysTheFirstAnswerAndAppendsNothingNew) {
