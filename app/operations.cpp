@@ -6,12 +6,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <exception>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <set>
+#include <thread>
 
 #include "app/command_support.h"
 #include "domain/envelope.h"
@@ -135,11 +140,14 @@ std::vector<TableChecksum> checksums(pqxx::transaction_base& transaction,
 /// Applies one batch of records. With `isolate`, each record in a savepoint, so that one
 /// PostgreSQL refuses is skipped alone (the live projector dead-lettered it); without, the
 /// batch runs at full speed and a refusal aborts it (the caller retries it isolated).
+/// With `deferred_domain_log` (and without `isolate`), the domain log's rows are left there
+/// instead of written.
 void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRecord>& batch,
                  const infra::Keyring& keyring, bool isolate, std::int64_t& applied,
-                 std::int64_t& skipped) {
+                 std::int64_t& skipped,
+                 std::vector<projections::DomainLogRow>* deferred_domain_log = nullptr) {
   std::optional<projections::ReadModelBatch> applying;
-  if (!isolate) applying.emplace(work, keyring);
+  if (!isolate) applying.emplace(work, keyring, deferred_domain_log != nullptr);
   for (const auto& record : batch) {
     auto envelope = domain::EventEnvelope::from_record(record.headers, record.key, record.value);
     if (!envelope) {
@@ -171,15 +179,93 @@ void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRec
       ++skipped;
     }
   }
-  if (applying) applying->finish();
+  if (!applying) return;
+  applying->finish();
+  if (deferred_domain_log) *deferred_domain_log = applying->take_domain_log();
 }
 
+/// Writes a rebuild's domain log (`domain_events`) on a connection and thread of its own,
+/// beside the batches that fill the other tables: no other table depends on it, so PostgreSQL
+/// can work on both at once. Holds a few batches at most; `add` waits for room.
+class DomainLogWriter {
+ public:
+  explicit DomainLogWriter(const std::string& url)
+      : connection_(infra::connect(url)), thread_([this] { run(); }) {}
+  ~DomainLogWriter() {
+    try {
+      finish();
+    } catch (...) {
+      // The rebuild already failed, or reports this failure through `finish`.
+    }
+  }
+  DomainLogWriter(const DomainLogWriter&) = delete;
+  DomainLogWriter& operator=(const DomainLogWriter&) = delete;
+
+  /// Queues the rows of a committed batch; throws the writer's failure, if any.
+  void add(std::vector<projections::DomainLogRow> rows) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return queue_.size() < kMaxQueued || failure_; });
+    if (failure_) std::rethrow_exception(failure_);
+    queue_.push_back(std::move(rows));
+    changed_.notify_all();
+  }
+
+  /// Returns once every queued row is written; throws the writer's failure, if any.
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  static constexpr std::size_t kMaxQueued = 4;
+
+  void run() {
+    for (;;) {
+      std::vector<projections::DomainLogRow> rows;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        rows = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      changed_.notify_all();
+      try {
+        pqxx::work work(*connection_);
+        work.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
+        work.exec("SET LOCAL synchronous_commit = off");
+        projections::copy_domain_log(work, rows);
+        work.commit();
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        failure_ = std::current_exception();
+        changed_.notify_all();
+        return;
+      }
+    }
+  }
+
+  std::unique_ptr<pqxx::connection> connection_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<projections::DomainLogRow>> queue_;
+  bool done_ = false;
+  std::exception_ptr failure_;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
 /// Applies records from `reader` into the rebuild schema, `batch_size` per transaction (or all
-/// into `transaction` when given, each isolated), until the reader's end.
+/// into `transaction` when given, each isolated), until the reader's end. With `domain_log`,
+/// the domain log's rows of each committed batch go to it.
 std::int64_t apply_records(pqxx::connection& connection, infra::LogReader& reader,
                            const infra::Keyring& keyring, std::size_t batch_size,
                            Progress& progress, std::int64_t& applied, std::int64_t& skipped,
-                           pqxx::dbtransaction* transaction) {
+                           pqxx::dbtransaction* transaction, DomainLogWriter* domain_log) {
   std::int64_t done = 0;
   std::vector<infra::ConsumedRecord> batch;
   while (true) {
@@ -196,12 +282,15 @@ std::int64_t apply_records(pqxx::connection& connection, infra::LogReader& reade
     } else {
       std::int64_t batch_applied = 0, batch_skipped = 0;
       try {
+        std::vector<projections::DomainLogRow> domain_rows;
         pqxx::work work(connection);
         work.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
         // A crash loses the rebuild whole anyway: no need to wait for each batch to be on disk.
         work.exec("SET LOCAL synchronous_commit = off");
-        apply_batch(work, batch, keyring, false, batch_applied, batch_skipped);
+        apply_batch(work, batch, keyring, false, batch_applied, batch_skipped,
+                    domain_log ? &domain_rows : nullptr);
         work.commit();
+        if (domain_log) domain_log->add(std::move(domain_rows));
       } catch (const pqxx::sql_error&) {
         batch_applied = batch_skipped = 0;
         pqxx::work work(connection);
@@ -284,7 +373,12 @@ int rebuild(const Settings& settings, const std::string& name) {
   Progress progress("rebuild", total);
   std::int64_t applied = 0, skipped = 0;
   auto batch = static_cast<std::size_t>(settings.rebuild_batch_size);
-  apply_records(*connection, reader, keyring, batch, progress, applied, skipped, nullptr);
+  {
+    DomainLogWriter domain_log(url);
+    apply_records(*connection, reader, keyring, batch, progress, applied, skipped, nullptr,
+                  &domain_log);
+    domain_log.finish();
+  }
   progress.update(applied + skipped, true);
   {
     pqxx::work indexing(*connection);
@@ -302,7 +396,8 @@ int rebuild(const Settings& settings, const std::string& name) {
   auto live = live_positions(swap, settings.events_topic);
   reader.extend_to(live);
   std::int64_t caught_up =
-      apply_records(*connection, reader, keyring, batch, progress, applied, skipped, &swap);
+      apply_records(*connection, reader, keyring, batch, progress, applied, skipped, &swap,
+                    nullptr);
   // Where the rebuild read further than the live projector, the live one resumes after it.
   for (const auto& [partition, next] : reader.position()) {
     swap.exec_params(

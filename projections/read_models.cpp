@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "domain/log_entry.h"
 #include "domain/upcasters.h"
@@ -96,17 +97,17 @@ struct ReadModelBatch::Gathered {
     std::string recorded_at;
     domain::Position position;
   };
-  struct DomainEventRow {
-    domain::EventEnvelope envelope;
-    domain::Position position;
-  };
   std::vector<LogEntryRow> log_entries;
-  std::vector<DomainEventRow> domain_events;
+  std::vector<DomainLogRow> domain_events;
   bool staging_table_ready = false;
 };
 
-ReadModelBatch::ReadModelBatch(pqxx::dbtransaction& transaction, const infra::Keyring& keyring)
-    : transaction_(transaction), keyring_(keyring), gathered_(std::make_unique<Gathered>()) {}
+ReadModelBatch::ReadModelBatch(pqxx::dbtransaction& transaction, const infra::Keyring& keyring,
+                               bool defer_domain_log)
+    : transaction_(transaction),
+      keyring_(keyring),
+      defer_domain_log_(defer_domain_log),
+      gathered_(std::make_unique<Gathered>()) {}
 
 ReadModelBatch::~ReadModelBatch() = default;
 
@@ -127,13 +128,9 @@ void ReadModelBatch::apply(const domain::EventEnvelope& envelope, domain::Positi
   gathered_->domain_events.push_back({envelope, position});
 }
 
-void ReadModelBatch::finish() {
-  write_log_entries();
-  auto& rows = gathered_->domain_events;
+void copy_domain_log(pqxx::dbtransaction& transaction, const std::vector<DomainLogRow>& rows) {
   if (rows.empty()) return;
-  // Each record applies once per projection (its position is locked and moved in the same
-  // transaction), so no row is there already: COPY straight into the table.
-  pqxx::stream_to copy(transaction_, "domain_events",
+  pqxx::stream_to copy(transaction, "domain_events",
                        std::vector<std::string>{"log_partition", "log_offset", "event_id", "type",
                                                 "source", "subject", "aggregate_key", "actor",
                                                 "correlation_id", "time", "payload"});
@@ -144,7 +141,17 @@ void ReadModelBatch::finish() {
                             domain::format_timestamp(envelope.time), envelope.payload);
   }
   copy.complete();
-  rows.clear();
+}
+
+void ReadModelBatch::finish() {
+  write_log_entries();
+  if (defer_domain_log_) return;
+  copy_domain_log(transaction_, gathered_->domain_events);
+  gathered_->domain_events.clear();
+}
+
+std::vector<DomainLogRow> ReadModelBatch::take_domain_log() {
+  return std::exchange(gathered_->domain_events, {});
 }
 
 void ReadModelBatch::write_log_entries() {

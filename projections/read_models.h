@@ -48,12 +48,28 @@ void outside_read_models(pqxx::dbtransaction& transaction, const std::string& st
 /// with COPY, one round trip per table rather than one per event: before any other event
 /// applies, so that it sees every event before it, and at `finish`. Applying the same event twice
 /// changes nothing the second time. `keyring` opens sealed personal data.
+/// A record's row in the domain log (`domain_events`): the record as logged, and where.
+struct DomainLogRow {
+  domain::EventEnvelope envelope;
+  domain::Position position;
+};
+
+/// Writes `rows` into `domain_events` with one COPY. Each record applies once per projection
+/// (its position is locked and moved in the same transaction, or a rebuild fills fresh tables),
+/// so no row is there already.
+void copy_domain_log(pqxx::dbtransaction& transaction, const std::vector<DomainLogRow>& rows);
+
 class ReadModelBatch final : public Batch {
  public:
-  ReadModelBatch(pqxx::dbtransaction& transaction, const infra::Keyring& keyring);
+  /// With `defer_domain_log`, `finish` leaves the domain log's rows to `take_domain_log`: a
+  /// rebuild writes them on a connection of their own, since no other table depends on them.
+  ReadModelBatch(pqxx::dbtransaction& transaction, const infra::Keyring& keyring,
+                 bool defer_domain_log = false);
   ~ReadModelBatch() override;
   void apply(const domain::EventEnvelope& envelope, domain::Position position) override;
   void finish() override;
+  /// The domain log's rows of the records applied so far (with `defer_domain_log`).
+  std::vector<DomainLogRow> take_domain_log();
 
  private:
   struct Gathered;
@@ -61,6 +77,7 @@ class ReadModelBatch final : public Batch {
 
   pqxx::dbtransaction& transaction_;
   const infra::Keyring& keyring_;
+  bool defer_domain_log_;
   std::unique_ptr<Gathered> gathered_;
 };
 
