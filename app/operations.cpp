@@ -16,6 +16,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "app/command_support.h"
@@ -241,9 +242,15 @@ class DomainLogWriter {
         work.exec("SET LOCAL synchronous_commit = off");
         projections::copy_domain_log(work, rows);
         work.commit();
+      } catch (const std::exception& error) {
+        std::lock_guard lock(mutex_);
+        failure_ = std::make_exception_ptr(
+            std::runtime_error(std::string("writing the domain log failed: ") + error.what()));
+        changed_.notify_all();
+        return;
       } catch (...) {
         std::lock_guard lock(mutex_);
-        failure_ = std::current_exception();
+        failure_ = std::make_exception_ptr(std::runtime_error("writing the domain log failed"));
         changed_.notify_all();
         return;
       }
