@@ -190,8 +190,11 @@ void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRec
 /// can work on both at once. Holds a few batches at most; `add` waits for room.
 class DomainLogWriter {
  public:
+  /// Named in pg_stat_activity, so an operator can tell it from the rebuild's main connection.
   explicit DomainLogWriter(const std::string& url)
-      : connection_(infra::connect(url)), thread_([this] { run(); }) {}
+      : connection_(infra::connect(url + (url.find('?') == std::string::npos ? "?" : "&") +
+                                   "application_name=tidemark-rebuild-domain-log")),
+        thread_([this] { run(); }) {}
   ~DomainLogWriter() {
     try {
       finish();

@@ -202,6 +202,65 @@ TEST(Operations, ThreeProjectorsThenOneProcessAStreamWithNoGapAndNoDuplicate) {
                                  << projected.size();
 }
 
+// The rebuild writes the domain log on a connection of its own; when that connection fails,
+// the rebuild fails and says so, and the live tables stay as they were.
+TEST(Operations, ARebuildWhoseDomainLogConnectionFailsStopsAndSwapsNothing) {
+  TestStack stack;
+  HttpClient client(stack.api_port());
+  sign_in(client, "domain-log");
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(client.post("/events", entry("tap")).status, 201);
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+  auto [before_code, before] = stack.tidemark({"checksum"});
+  ASSERT_EQ(before_code, 0) << before;
+
+  // The rebuild's first batch opens the account's sealed fields, which reads `user_keys`:
+  // holding that table stops the rebuild there, after its domain-log writer has connected.
+  auto holder = stack.connect();
+  pqxx::work hold(*holder);
+  hold.exec("LOCK TABLE user_keys IN ACCESS EXCLUSIVE MODE");
+  std::pair<int, std::string> rebuilt;
+  std::thread rebuild([&] {
+    rebuilt = stack.tidemark({"rebuild", "--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                              "--master-key", stack.master_key(), "--rebuild-batch-size", "5"});
+  });
+  auto observer = stack.connect();
+  bool held = false;
+  for (int attempt = 0; attempt < 1000 && !held; ++attempt) {
+    pqxx::nontransaction look(*observer);
+    held = !look.exec("SELECT 1 FROM pg_locks WHERE NOT granted "
+                      "AND relation = 'public.user_keys'::regclass")
+                .empty();
+    if (!held) std::this_thread::sleep_for(10ms);
+  }
+  int terminated = 0;
+  if (held) {
+    pqxx::nontransaction end(*observer);
+    terminated = static_cast<int>(
+        end.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'tidemark-rebuild-domain-log'")
+            .size());
+  }
+  hold.abort();
+  rebuild.join();
+  ASSERT_TRUE(held) << "the rebuild never reached user_keys: " << rebuilt.second;
+  ASSERT_EQ(terminated, 1) << "no domain-log connection to end";
+  EXPECT_NE(rebuilt.first, 0) << rebuilt.second;
+  EXPECT_NE(rebuilt.second.find("writing the domain log failed"), std::string::npos)
+      << rebuilt.second;
+  EXPECT_EQ(rebuilt.second.find("swapped in"), std::string::npos) << rebuilt.second;
+  auto [after_code, after] = stack.tidemark({"checksum"});
+  ASSERT_EQ(after_code, 0) << after;
+  EXPECT_EQ(after, before) << "a failed rebuild changed the live tables";
+
+  // Nothing is left in a state that stops the next rebuild.
+  auto [again, again_output] =
+      stack.tidemark({"rebuild", "--kafka-bootstrap-servers", stack.bootstrap_servers(),
+                      "--master-key", stack.master_key()});
+  EXPECT_EQ(again, 0) << again_output;
+  EXPECT_NE(again_output.find("equal to the live ones; swapped in"), std::string::npos)
+      << again_output;
+}
+
 TEST(Operations, ARecordOfAnOldEventVersionStillProjects) {
   TestStack stack;
   HttpClient admin(stack.api_port());
