@@ -192,8 +192,8 @@ class DomainLogWriter {
  public:
   /// Named in pg_stat_activity, so an operator can tell it from the rebuild's main connection.
   explicit DomainLogWriter(const std::string& url)
-      : connection_(infra::connect(url + (url.find('?') == std::string::npos ? "?" : "&") +
-                                   "application_name=tidemark-rebuild-domain-log")),
+      : connection_(infra::connect(
+            infra::with_url_parameter(url, "application_name=tidemark-rebuild-domain-log"))),
         thread_([this] { run(); }) {}
   ~DomainLogWriter() {
     try {
@@ -405,9 +405,8 @@ int rebuild(const Settings& settings, const std::string& name) {
   swap.exec("LOCK TABLE public.projection_offsets IN EXCLUSIVE MODE");
   auto live = live_positions(swap, settings.events_topic);
   reader.extend_to(live);
-  std::int64_t caught_up =
-      apply_records(*connection, reader, keyring, batch, progress, applied, skipped, &swap,
-                    nullptr);
+  std::int64_t caught_up = apply_records(*connection, reader, keyring, batch, progress, applied,
+                                         skipped, &swap, nullptr);
   // Where the rebuild read further than the live projector, the live one resumes after it.
   for (const auto& [partition, next] : reader.position()) {
     swap.exec_params(

@@ -21,14 +21,19 @@ std::string prepared_statement_name(std::string_view sql) {
   return name;
 }
 
+std::string with_url_parameter(std::string url, std::string_view parameter) {
+  url += url.find('?') == std::string::npos ? '?' : '&';
+  url += parameter;
+  return url;
+}
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url, std::chrono::seconds timeout) {
   // libpq takes connect_timeout as a URL parameter or a keyword; the URL form keeps one string.
-  std::string with_timeout = url;
-  if (url.find("connect_timeout=") == std::string::npos) {
-    with_timeout += (url.find('?') == std::string::npos ? "?" : "&");
-    with_timeout += "connect_timeout=" + std::to_string(timeout.count());
+  if (url.find("connect_timeout=") != std::string::npos) {
+    return std::make_unique<pqxx::connection>(url);
   }
-  return std::make_unique<pqxx::connection>(with_timeout);
+  return std::make_unique<pqxx::connection>(
+      with_url_parameter(url, "connect_timeout=" + std::to_string(timeout.count())));
 }
 
 namespace {
@@ -93,11 +98,13 @@ std::string with_database_tls(const std::string& url, const std::string& sslmode
     check_certificate_file(sslrootcert, "database_sslrootcert");
   }
   std::string result = url;
-  auto add = [&result](const std::string& parameter) {
-    result += (result.find('?') == std::string::npos ? "?" : "&") + parameter;
-  };
-  if (add_mode && !url_parameter(url, "sslmode")) add("sslmode=" + sslmode);
-  if (!sslrootcert.empty()) add("sslrootcert=" + percent_encode_path(sslrootcert));
+  if (add_mode && !url_parameter(url, "sslmode")) {
+    result = with_url_parameter(std::move(result), "sslmode=" + sslmode);
+  }
+  if (!sslrootcert.empty()) {
+    result =
+        with_url_parameter(std::move(result), "sslrootcert=" + percent_encode_path(sslrootcert));
+  }
   return result;
 }
 

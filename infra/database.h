@@ -75,6 +75,9 @@ pqxx::result exec_prepared_sql(pqxx::transaction_base& transaction, const std::s
 std::unique_ptr<pqxx::connection> connect(const std::string& url,
                                           std::chrono::seconds timeout = std::chrono::seconds(5));
 
+/// `url` (a postgresql:// URL) with one more libpq parameter (`name=value`, already encoded).
+std::string with_url_parameter(std::string url, std::string_view parameter);
+
 /// `url` (a postgresql:// URL) with the TLS settings added as libpq parameters: `sslmode`
 /// unless it is `prefer` (libpq's default, which leaves the URL's own), and `sslrootcert` when
 /// set. Throws ConfigError when the URL already sets them otherwise, when a root certificate
