@@ -43,11 +43,6 @@ void outside_read_models(pqxx::dbtransaction& transaction, const std::string& st
   infra::exec_prepared_sql(transaction, statement, std::forward<Parameters>(parameters)...);
 }
 
-/// Applies events to the read-model tables inside one transaction (or savepoint), in log order.
-/// Rows that only add to a table (event-log entries, the domain log) are gathered and written
-/// with COPY, one round trip per table rather than one per event: before any other event
-/// applies, so that it sees every event before it, and at `finish`. Applying the same event twice
-/// changes nothing the second time. `keyring` opens sealed personal data.
 /// A record's row in the domain log (`domain_events`): the record as logged, and where.
 struct DomainLogRow {
   domain::EventEnvelope envelope;
@@ -59,6 +54,11 @@ struct DomainLogRow {
 /// so no row is there already.
 void copy_domain_log(pqxx::dbtransaction& transaction, const std::vector<DomainLogRow>& rows);
 
+/// Applies events to the read-model tables inside one transaction (or savepoint), in log order.
+/// Rows that only add to a table (event-log entries, the domain log) are gathered and written
+/// with COPY, one round trip per table rather than one per event: before any other event
+/// applies, so that it sees every event before it, and at `finish`. Applying the same event twice
+/// changes nothing the second time. `keyring` opens sealed personal data.
 class ReadModelBatch final : public Batch {
  public:
   /// With `defer_domain_log`, `finish` leaves the domain log's rows to `take_domain_log`: a
