@@ -18,8 +18,8 @@ domain::Error taken(const std::string& kind) {
 
 }  // namespace
 
-bool claim_name(pqxx::work& transaction, const std::string& kind, const std::string& value,
-                const Uuid& user_id) {
+bool claim_name(pqxx::transaction_base& transaction, const std::string& kind,
+                const std::string& value, const Uuid& user_id) {
   auto claimed = infra::exec_prepared_sql(
       transaction,
       "INSERT INTO identity_claims (kind, value, user_id) VALUES ($1, lower($2), $3::uuid) "

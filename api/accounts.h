@@ -23,10 +23,11 @@ domain::Result<domain::EventEnvelope> prepare_registration(
     const domain::Uuid& user_id, const std::string& correlation_id);
 
 /// Claims a client-chosen name (`kind`: username, email, algorithm) for `owner`, case-
-/// insensitively, in the caller's transaction. A claim never confirmed by a projected event
-/// expires after 5 minutes. False when someone else holds it.
-bool claim_name(pqxx::work& transaction, const std::string& kind, const std::string& value,
-                const domain::Uuid& owner);
+/// insensitively, in the caller's transaction (or on its own, with a nontransaction). A claim
+/// never confirmed by a projected event expires after 5 minutes. False when someone else holds
+/// it.
+bool claim_name(pqxx::transaction_base& transaction, const std::string& kind,
+                const std::string& value, const domain::Uuid& owner);
 
 /// Undoes `prepare_registration` when its event never reached the log.
 void release_registration(pqxx::connection& connection, const domain::Uuid& user_id);

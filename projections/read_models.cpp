@@ -213,33 +213,63 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
   return offsets;
 }
 
+namespace {
+
+/// A PostgreSQL array literal of numbers, for a parameter cast to integer[] or bigint[]: one
+/// statement for every partition rather than one statement each.
+template <typename Numbers>
+std::string array_literal(const Numbers& numbers) {
+  std::string literal = "{";
+  for (const auto& number : numbers) {
+    if (literal.size() > 1) literal += ',';
+    literal += std::to_string(number);
+  }
+  return literal + "}";
+}
+
+}  // namespace
+
 std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transaction,
                                                   const std::string& projection,
                                                   const std::string& topic,
                                                   const std::vector<std::int32_t>& partitions) {
+  // Creates the missing rows and locks them all (an upsert locks what it finds), in the order
+  // given, as one statement per batch.
+  auto rows = infra::exec_prepared_sql(
+      transaction,
+      "INSERT INTO projection_offsets (projection, topic, log_partition, next_offset) "
+      "SELECT $1, $2, partition, 0 FROM unnest($3::integer[]) WITH ORDINALITY AS p(partition, n) "
+      "ORDER BY n ON CONFLICT (projection, topic, log_partition) "
+      "DO UPDATE SET next_offset = projection_offsets.next_offset "
+      "RETURNING log_partition, next_offset",
+      projection, topic, array_literal(partitions));
   std::map<std::int32_t, std::int64_t> offsets;
-  for (auto partition : partitions) {
-    // Creates the row when missing, and locks it either way (an upsert locks what it finds).
-    auto row = infra::exec_prepared_sql(
-        transaction,
-        "INSERT INTO projection_offsets (projection, topic, log_partition, next_offset) "
-        "VALUES ($1, $2, $3, 0) ON CONFLICT (projection, topic, log_partition) "
-        "DO UPDATE SET next_offset = projection_offsets.next_offset RETURNING next_offset",
-        projection, topic, partition);
-    offsets[partition] = row[0][0].as<std::int64_t>();
-  }
+  for (const auto& row : rows) offsets[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
   return offsets;
 }
 
-void store_offset(pqxx::dbtransaction& transaction, const std::string& projection,
-                  const std::string& topic, std::int32_t partition, std::int64_t next_offset) {
-  infra::exec_prepared_sql(transaction,
-                           "UPDATE projection_offsets SET next_offset = $4, updated_at = now() "
-                           "WHERE projection = $1 AND topic = $2 AND log_partition = $3",
-                           projection, topic, partition, next_offset);
-  outside_read_models(transaction, "SELECT pg_notify($1, $2)",
-                      infra::projection_channel(projection),
-                      domain::Position{partition, next_offset}.to_token());
+void store_offsets(pqxx::dbtransaction& transaction, const std::string& projection,
+                   const std::string& topic, const std::map<std::int32_t, std::int64_t>& next) {
+  if (next.empty()) return;
+  std::vector<std::int32_t> partitions;
+  std::vector<std::int64_t> offsets;
+  std::string tokens = "{";  // a token is digits, a colon and digits: safe unquoted
+  for (const auto& [partition, next_offset] : next) {
+    partitions.push_back(partition);
+    offsets.push_back(next_offset);
+    if (tokens.size() > 1) tokens += ',';
+    tokens += domain::Position{partition, next_offset}.to_token();
+  }
+  infra::exec_prepared_sql(
+      transaction,
+      "UPDATE projection_offsets AS stored SET next_offset = moved.next_offset, "
+      "updated_at = now() FROM unnest($3::integer[], $4::bigint[]) AS moved(partition, "
+      "next_offset) "
+      "WHERE stored.projection = $1 AND stored.topic = $2 AND stored.log_partition = "
+      "moved.partition",
+      projection, topic, array_literal(partitions), array_literal(offsets));
+  outside_read_models(transaction, "SELECT pg_notify($1, token) FROM unnest($2::text[]) AS token",
+                      infra::projection_channel(projection), tokens + "}");
 }
 
 }  // namespace tidemark::projections

@@ -96,8 +96,9 @@ std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transacti
                                                   const std::string& topic,
                                                   const std::vector<std::int32_t>& partitions);
 
-/// Records the new position and announces it (NOTIFY) when the transaction commits.
-void store_offset(pqxx::dbtransaction& transaction, const std::string& projection,
-                  const std::string& topic, std::int32_t partition, std::int64_t next_offset);
+/// Records the new position of each partition in `next` and announces them (NOTIFY) when the
+/// transaction commits.
+void store_offsets(pqxx::dbtransaction& transaction, const std::string& projection,
+                   const std::string& topic, const std::map<std::int32_t, std::int64_t>& next);
 
 }  // namespace tidemark::projections

@@ -99,10 +99,7 @@ bool Projector::apply_batch(const std::vector<infra::ConsumedRecord>& batch, boo
     next_offset = record.offset + 1;
   }
   if (applying) applying->finish();
-  for (const auto& [partition, next_offset] : next_offsets) {
-    projections::store_offset(transaction, options_.projection, options_.topic, partition,
-                              next_offset);
-  }
+  projections::store_offsets(transaction, options_.projection, options_.topic, next_offsets);
   transaction.commit();
   return true;
 }
