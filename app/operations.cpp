@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -328,6 +329,32 @@ infra::LogReader::Offsets live_positions(pqxx::transaction_base& transaction,
   return positions;
 }
 
+/// `CREATE TABLE … (LIKE … INCLUDING ALL)` names the copied indexes after their columns: gives
+/// each fresh index the name of the live index it copies, so that the swapped-in tables keep the
+/// names later migrations refer to.
+void take_live_index_names(pqxx::dbtransaction& work) {
+  // An index's definition without its name and table: what a copy shares with its original.
+  auto shape = [](const std::string& index) {
+    return "regexp_replace(pg_get_indexdef(" + index +
+           ".oid), '^CREATE (UNIQUE )?INDEX \\S+ ON (ONLY )?\\S+ ', '')";
+  };
+  auto renames = work.exec_params(
+      "SELECT DISTINCT ON (fresh.oid) quote_ident(fresh.relname), quote_ident(live.relname) "
+      "FROM pg_index fresh_index JOIN pg_class fresh ON fresh.oid = fresh_index.indexrelid "
+      "JOIN pg_class fresh_table ON fresh_table.oid = fresh_index.indrelid "
+      "JOIN pg_class live_table ON live_table.relname = fresh_table.relname "
+      "AND live_table.relnamespace = 'public'::regnamespace "
+      "JOIN pg_index live_index ON live_index.indrelid = live_table.oid "
+      "JOIN pg_class live ON live.oid = live_index.indexrelid "
+      "WHERE fresh.relnamespace = $1::regnamespace AND fresh.relname <> live.relname AND " +
+          shape("fresh") + " = " + shape("live") + " ORDER BY fresh.oid, live.relname",
+      kRebuildSchema);
+  for (const auto& rename : renames) {
+    work.exec(std::string("ALTER INDEX ") + kRebuildSchema + "." + rename[0].c_str() +
+              " RENAME TO " + rename[1].c_str());
+  }
+}
+
 /// A bulk load into tables with secondary indexes updates every index row by row; building
 /// them once, after, is faster. Drops the fresh tables' secondary indexes and returns the
 /// statements that make them again. Unique ones stay: ON CONFLICT needs them during the load.
@@ -344,6 +371,42 @@ std::vector<std::string> drop_secondary_indexes(pqxx::dbtransaction& work) {
     definitions.emplace_back(index[1].c_str());
   }
   return definitions;
+}
+
+/// Runs the index definitions on two connections at once (`connection` and one of its own),
+/// each taking the next definition until none is left: PostgreSQL builds an index on one core,
+/// and this machine has two. Throws the first failure, once both have stopped.
+void build_indexes(pqxx::connection& connection, const std::string& url,
+                   const std::vector<std::string>& definitions) {
+  std::atomic<std::size_t> next{0};
+  auto build_on = [&](pqxx::connection& builder) {
+    pqxx::work indexing(builder);
+    indexing.exec("SET LOCAL maintenance_work_mem = '256MB'");
+    for (std::size_t i = next++; i < definitions.size(); i = next++) {
+      indexing.exec(definitions[i]);
+    }
+    indexing.commit();
+  };
+  auto second =
+      infra::connect(infra::with_url_parameter(url, "application_name=tidemark-rebuild-indexes"));
+  std::exception_ptr second_failure;
+  std::thread helper([&] {
+    try {
+      build_on(*second);
+    } catch (...) {
+      second_failure = std::current_exception();
+      next = definitions.size();  // the other connection stops after its current index
+    }
+  });
+  try {
+    build_on(connection);
+  } catch (...) {
+    next = definitions.size();
+    helper.join();
+    throw;
+  }
+  helper.join();
+  if (second_failure) std::rethrow_exception(second_failure);
 }
 
 int rebuild(const Settings& settings, const std::string& name) {
@@ -368,6 +431,7 @@ int rebuild(const Settings& settings, const std::string& name) {
       setup.exec(std::string("CREATE TABLE ") + kRebuildSchema + "." + table + " (LIKE public." +
                  table + " INCLUDING ALL)");
     }
+    take_live_index_names(setup);
     secondary_indexes = drop_secondary_indexes(setup);
     setup.commit();
   }
@@ -390,12 +454,7 @@ int rebuild(const Settings& settings, const std::string& name) {
     domain_log.finish();
   }
   progress.update(applied + skipped, true);
-  {
-    pqxx::work indexing(*connection);
-    indexing.exec("SET LOCAL maintenance_work_mem = '256MB'");
-    for (const auto& definition : secondary_indexes) indexing.exec(definition);
-    indexing.commit();
-  }
+  build_indexes(*connection, url, secondary_indexes);
   double rate = static_cast<double>(applied + skipped) / std::max(progress.elapsed_seconds(), 1e-9);
 
   // Swap: the live projector waits on its positions while the rebuild catches up to them and

@@ -234,13 +234,7 @@ struct Tally {
 
 /// Every table of the public schema, to show none was dropped or added.
 std::set<std::string> tables(const TestStack& stack) {
-  auto connection = stack.connect();
-  pqxx::nontransaction read(*connection);
-  std::set<std::string> names;
-  for (const auto& row : read.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
-    names.insert(row[0].c_str());
-  }
-  return names;
+  return stack.text_column("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
 }
 
 std::int64_t rows_in(const TestStack& stack, const std::string& table) {

@@ -37,8 +37,14 @@ std::vector<std::string> lines_of(const std::filesystem::path& path) {
   return lines;
 }
 
+/// Every index on the live tables, as PostgreSQL would recreate it.
+std::set<std::string> live_index_definitions(const TestStack& stack) {
+  return stack.text_column("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'");
+}
+
 TEST(Operations, RebuildWhileWritesContinueEndsEqualToTheLiveReadModels) {
   TestStack stack;
+  const auto indexes_before = live_index_definitions(stack);
   HttpClient writer_setup(stack.api_port());
   std::string token = sign_in(writer_setup, "busy-writer");
   for (int i = 0; i < 150; ++i) {
@@ -63,6 +69,9 @@ TEST(Operations, RebuildWhileWritesContinueEndsEqualToTheLiveReadModels) {
   EXPECT_NE(output.find("equal to the live ones; swapped in"), std::string::npos) << output;
   EXPECT_NE(output.find("events/s"), std::string::npos) << output;
   EXPECT_GT(written.load(), 0) << "no write overlapped the rebuild";
+  // The rebuild drops the fresh tables' secondary indexes for the load and builds them again
+  // (on two connections): the swapped-in tables have every index the live ones had.
+  EXPECT_EQ(live_index_definitions(stack), indexes_before);
 
   // Writes go on after the swap, and the swapped-in tables hold every acknowledged one.
   ASSERT_EQ(writer_setup.post("/events", entry("after")).status, 201);
@@ -82,6 +91,33 @@ TEST(Operations, RebuildWhileWritesContinueEndsEqualToTheLiveReadModels) {
       << checksums;
 
   EXPECT_EQ(stack.tidemark({"rebuild", "mailer"}).first, 2) << "side-effect roles never replay";
+  // Migrations that name an index (0014's down) still find it in the swapped-in tables.
+  auto [down_code, down] = stack.tidemark({"migrate", "down", "13"});
+  EXPECT_EQ(down_code, 0) << down;
+  auto [up_code, up] = stack.tidemark({"migrate"});
+  EXPECT_EQ(up_code, 0) << up;
+}
+
+TEST(Operations, ADatabaseRebuiltWithGeneratedIndexNamesGetsItsNamesBack) {
+  TestStack stack(TestStack::Options{1, {}, false});
+  auto connection = stack.connect();
+  // What a rebuild before 0015 left: PostgreSQL's generated names on the swapped-in tables.
+  pqxx::nontransaction(*connection)
+      .exec(
+          "ALTER INDEX recordings_user_owner "
+          "RENAME TO recordings_user_id_owner_id_created_at_recording_id_idx; "
+          "ALTER INDEX users_username RENAME TO users_lower_idx");
+  auto [down_code, down] = stack.tidemark({"migrate", "down", "14"});
+  ASSERT_EQ(down_code, 0) << down;
+  auto [up_code, up] = stack.tidemark({"migrate"});
+  ASSERT_EQ(up_code, 0) << up;
+  auto names = stack.text_column("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'");
+  EXPECT_TRUE(names.contains("recordings_user_owner"));
+  EXPECT_TRUE(names.contains("users_username"));
+  EXPECT_FALSE(names.contains("users_lower_idx"));
+  // And 0014's down, which names its indexes, works again.
+  auto [again_code, again] = stack.tidemark({"migrate", "down", "13"});
+  EXPECT_EQ(again_code, 0) << again;
 }
 
 TEST(Operations, ExportOfARangeIsExactAndOpensPersonalDataOnlyForThoseWhoRemain) {
@@ -227,18 +263,18 @@ TEST(Operations, ARebuildWhoseDomainLogConnectionFailsStopsAndSwapsNothing) {
   bool held = false;
   for (int attempt = 0; attempt < 1000 && !held; ++attempt) {
     pqxx::nontransaction look(*observer);
-    held = !look.exec("SELECT 1 FROM pg_locks WHERE NOT granted "
-                      "AND relation = 'public.user_keys'::regclass")
+    held = !look.exec(
+                    "SELECT 1 FROM pg_locks WHERE NOT granted "
+                    "AND relation = 'public.user_keys'::regclass")
                 .empty();
     if (!held) std::this_thread::sleep_for(10ms);
   }
   int terminated = 0;
   if (held) {
     pqxx::nontransaction end(*observer);
-    terminated = static_cast<int>(
-        end.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                 "WHERE application_name = 'tidemark-rebuild-domain-log'")
-            .size());
+    terminated = static_cast<int>(end.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                           "WHERE application_name = 'tidemark-rebuild-domain-log'")
+                                      .size());
   }
   hold.abort();
   rebuild.join();
@@ -372,8 +408,7 @@ TEST(Operations, ExportAndRebuildRefuseALogWhoseStartTheBrokerDropped) {
                                    "--master-key", stack.master_key()});
     auto [code, output] = stack.tidemark(command);
     EXPECT_NE(code, 0) << command[0];
-    EXPECT_NE(output.find("the broker no longer holds offsets 0 to"), std::string::npos)
-        << output;
+    EXPECT_NE(output.find("the broker no longer holds offsets 0 to"), std::string::npos) << output;
   }
 }
 

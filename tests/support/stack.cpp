@@ -338,6 +338,14 @@ std::string TestStack::dump_topic(const std::string& topic) const {
   return output;
 }
 
+std::set<std::string> TestStack::text_column(const std::string& sql) const {
+  auto connection = connect();
+  pqxx::nontransaction read(*connection);
+  std::set<std::string> values;
+  for (const auto& row : read.exec(sql)) values.insert(row[0].c_str());
+  return values;
+}
+
 bool TestStack::wait_until_projected(std::chrono::milliseconds timeout) {
   infra::EventProducer probe(infra::EventProducer::Options{bootstrap_, "test-probe", 5000});
   auto deadline = std::chrono::steady_clock::now() + timeout;

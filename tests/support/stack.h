@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <pqxx/connection>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ class TestStack {
   std::string dump_topic(const std::string& topic) const;
 
   std::unique_ptr<pqxx::connection> connect() const;
+  /// The first column of every row `sql` returns, as text (such as the names of the tables).
+  std::set<std::string> text_column(const std::string& sql) const;
   /// Runs `tidemark ARGS` against this stack's database and broker (flags appended).
   std::pair<int, std::string> tidemark(std::vector<std::string> arguments) const;
 
