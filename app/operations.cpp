@@ -12,6 +12,7 @@
 #include <deque>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -409,6 +410,74 @@ void build_indexes(pqxx::connection& connection, const std::string& url,
   if (second_failure) std::rethrow_exception(second_failure);
 }
 
+/// The rebuild's comparison with the live read models, made before the swap rather than inside
+/// it: the live projector waits on its positions for as long as the swap transaction holds them,
+/// and the checksums take seconds per 100,000 rows. Takes a snapshot of the live tables once the
+/// live projector has reached everything the rebuild read (waiting up to `catch_up_wait`), brings
+/// the rebuilt tables to the snapshot's positions, and sums both sides at once on two
+/// connections. Prints one line per table; true when every table is equal.
+bool equal_to_live_snapshot(pqxx::connection& connection, const std::string& url,
+                            const std::string& topic, infra::LogReader& reader,
+                            const std::function<void(infra::LogReader&)>& apply_up_to,
+                            std::chrono::seconds catch_up_wait) {
+  auto live_connection =
+      infra::connect(infra::with_url_parameter(url, "application_name=tidemark-rebuild-verify"));
+  using Snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+  std::unique_ptr<Snapshot> snapshot;
+  auto deadline = std::chrono::steady_clock::now() + catch_up_wait;
+  while (true) {
+    snapshot = std::make_unique<Snapshot>(*live_connection);
+    // The first statement fixes the snapshot: these positions and the live rows agree.
+    auto live = live_positions(*snapshot, topic);
+    bool behind = false;
+    for (const auto& [partition, next] : reader.position()) {
+      auto found = live.find(partition);
+      behind = behind || (next > 0 && (found == live.end() || found->second < next));
+    }
+    if (!behind || std::chrono::steady_clock::now() >= deadline) {
+      if (behind) {
+        std::cerr << "rebuild: the live projector has not reached what the rebuild read within "
+                  << catch_up_wait.count() << " s; comparing anyway\n";
+      }
+      reader.extend_to(live);
+      break;
+    }
+    snapshot.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  apply_up_to(reader);
+
+  std::vector<TableChecksum> live_sums;
+  std::exception_ptr live_failure;
+  std::thread live_summer([&] {
+    try {
+      live_sums = checksums(*snapshot, "public");
+    } catch (...) {
+      live_failure = std::current_exception();
+    }
+  });
+  std::vector<TableChecksum> rebuilt_sums;
+  try {
+    pqxx::read_transaction reading(connection);
+    rebuilt_sums = checksums(reading, kRebuildSchema);
+  } catch (...) {
+    live_summer.join();
+    throw;
+  }
+  live_summer.join();
+  if (live_failure) std::rethrow_exception(live_failure);
+
+  bool equal = true;
+  for (std::size_t i = 0; i < live_sums.size(); ++i) {
+    bool same = live_sums[i].md5 == rebuilt_sums[i].md5;
+    equal = equal && same;
+    std::cerr << "  " << live_sums[i].table << ": live " << live_sums[i].rows << " rows "
+              << live_sums[i].md5 << ", rebuilt " << rebuilt_sums[i].rows << " rows "
+              << rebuilt_sums[i].md5 << (same ? "  equal" : "  DIFFERENT") << "\n";
+  }
+  return equal;
+}
+
 int rebuild(const Settings& settings, const std::string& name) {
   if (name != "all" && name != projections::kReadModelsProjection) {
     throw ConfigError("unknown projection '" + name + "': `tidemark rebuild` takes " +
@@ -457,8 +526,26 @@ int rebuild(const Settings& settings, const std::string& name) {
   build_indexes(*connection, url, secondary_indexes);
   double rate = static_cast<double>(applied + skipped) / std::max(progress.elapsed_seconds(), 1e-9);
 
-  // Swap: the live projector waits on its positions while the rebuild catches up to them and
-  // the tables change places, all in one transaction.
+  bool equal = true;
+  if (settings.verify == "true") {
+    equal = equal_to_live_snapshot(
+        *connection, url, settings.events_topic, reader,
+        [&](infra::LogReader& caught_up_reader) {
+          apply_records(*connection, caught_up_reader, keyring, batch, progress, applied, skipped,
+                        nullptr, nullptr);
+        },
+        std::chrono::seconds(60));
+  }
+  if (!equal && settings.swap_when_different != "true") {
+    std::cerr << "rebuild: the rebuilt tables differ from the live ones; the live ones stay "
+                 "(rerun with --swap-when-different true to replace them anyway; the rebuilt "
+                 "ones are kept in schema "
+              << kRebuildSchema << ")\n";
+    return 1;
+  }
+
+  // Swap: the live projector waits on its positions while the rebuild catches up to them (what
+  // it applied since the comparison) and the tables change places, all in one transaction.
   pqxx::work swap(*connection);
   swap.exec(std::string("SET LOCAL search_path = ") + kRebuildSchema + ", public");
   swap.exec("LOCK TABLE public.projection_offsets IN EXCLUSIVE MODE");
@@ -474,26 +561,6 @@ int rebuild(const Settings& settings, const std::string& name) {
         "DO UPDATE SET next_offset = GREATEST(public.projection_offsets.next_offset, "
         "EXCLUDED.next_offset)",
         projections::kReadModelsProjection, settings.events_topic, partition, next);
-  }
-  bool equal = true;
-  if (settings.verify == "true") {
-    auto live_sums = checksums(swap, "public");
-    auto rebuilt_sums = checksums(swap, kRebuildSchema);
-    for (std::size_t i = 0; i < live_sums.size(); ++i) {
-      bool same = live_sums[i].md5 == rebuilt_sums[i].md5;
-      equal = equal && same;
-      std::cerr << "  " << live_sums[i].table << ": live " << live_sums[i].rows << " rows "
-                << live_sums[i].md5 << ", rebuilt " << rebuilt_sums[i].rows << " rows "
-                << rebuilt_sums[i].md5 << (same ? "  equal" : "  DIFFERENT") << "\n";
-    }
-  }
-  if (!equal && settings.swap_when_different != "true") {
-    swap.abort();
-    std::cerr << "rebuild: the rebuilt tables differ from the live ones; the live ones stay "
-                 "(rerun with --swap-when-different true to replace them anyway; the rebuilt "
-                 "ones are kept in schema "
-              << kRebuildSchema << ")\n";
-    return 1;
   }
   swap.exec(std::string("CREATE SCHEMA ") + kRetiredSchema);
   for (const char* table : kReadModelTables) {
