@@ -37,6 +37,15 @@ std::vector<std::string> lines_of(const std::filesystem::path& path) {
   return lines;
 }
 
+/// Signs `username` in on `client`, writes `count` event-log entries and waits for their
+/// projection.
+void write_projected_entries(TestStack& stack, HttpClient& client, const std::string& username,
+                             int count) {
+  sign_in(client, username);
+  for (int i = 0; i < count; ++i) ASSERT_EQ(client.post("/events", entry("tap")).status, 201);
+  ASSERT_TRUE(stack.wait_until_projected(30s));
+}
+
 /// Every index on the live tables, as PostgreSQL would recreate it.
 std::set<std::string> live_index_definitions(const TestStack& stack) {
   return stack.text_column("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'");
@@ -101,9 +110,7 @@ TEST(Operations, RebuildWhileWritesContinueEndsEqualToTheLiveReadModels) {
 TEST(Operations, ARebuildThatDiffersFromTheLiveTablesKeepsThemUnlessToldToSwap) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  sign_in(client, "tampered-with");
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(client.post("/events", entry("tap")).status, 201);
-  ASSERT_TRUE(stack.wait_until_projected(30s));
+  write_projected_entries(stack, client, "tampered-with", 20);
   // A live row that no event explains, as a bug or a hand edit would leave it.
   pqxx::nontransaction(*stack.connect())
       .exec(
@@ -276,9 +283,7 @@ TEST(Operations, ThreeProjectorsThenOneProcessAStreamWithNoGapAndNoDuplicate) {
 TEST(Operations, ARebuildWhoseDomainLogConnectionFailsStopsAndSwapsNothing) {
   TestStack stack;
   HttpClient client(stack.api_port());
-  sign_in(client, "domain-log");
-  for (int i = 0; i < 30; ++i) ASSERT_EQ(client.post("/events", entry("tap")).status, 201);
-  ASSERT_TRUE(stack.wait_until_projected(30s));
+  write_projected_entries(stack, client, "domain-log", 30);
   auto [before_code, before] = stack.tidemark({"checksum"});
   ASSERT_EQ(before_code, 0) << before;
 
