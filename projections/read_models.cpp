@@ -215,14 +215,23 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
 
 namespace {
 
-/// A PostgreSQL array literal of numbers, for a parameter cast to integer[] or bigint[]: one
-/// statement for every partition rather than one statement each.
-template <typename Numbers>
-std::string array_literal(const Numbers& numbers) {
+std::string element_text(const std::string& text) {
+  return text;
+}
+
+std::string element_text(std::int64_t number) {
+  return std::to_string(number);
+}
+
+/// A PostgreSQL array literal, for a parameter cast to integer[], bigint[] or text[]: one
+/// statement for every partition rather than one statement each. Elements go in unquoted, so
+/// text elements must need no quoting (no comma, brace, quote, backslash or space).
+template <typename Elements>
+std::string array_literal(const Elements& elements) {
   std::string literal = "{";
-  for (const auto& number : numbers) {
+  for (const auto& element : elements) {
     if (literal.size() > 1) literal += ',';
-    literal += std::to_string(number);
+    literal += element_text(element);
   }
   return literal + "}";
 }
@@ -253,23 +262,21 @@ void store_offsets(pqxx::dbtransaction& transaction, const std::string& projecti
   if (next.empty()) return;
   std::vector<std::int32_t> partitions;
   std::vector<std::int64_t> offsets;
-  std::string tokens = "{";  // a token is digits, a colon and digits: safe unquoted
+  std::vector<std::string> tokens;  // digits, a colon and digits: no quoting needed
   for (const auto& [partition, next_offset] : next) {
     partitions.push_back(partition);
     offsets.push_back(next_offset);
-    if (tokens.size() > 1) tokens += ',';
-    tokens += domain::Position{partition, next_offset}.to_token();
+    tokens.push_back(domain::Position{partition, next_offset}.to_token());
   }
   infra::exec_prepared_sql(
       transaction,
-      "UPDATE projection_offsets AS stored SET next_offset = moved.next_offset, "
-      "updated_at = now() FROM unnest($3::integer[], $4::bigint[]) AS moved(partition, "
-      "next_offset) "
-      "WHERE stored.projection = $1 AND stored.topic = $2 AND stored.log_partition = "
-      "moved.partition",
+      "UPDATE projection_offsets AS stored SET next_offset = moved.next_offset, updated_at = now() "
+      "FROM unnest($3::integer[], $4::bigint[]) AS moved(partition, next_offset) "
+      "WHERE stored.projection = $1 AND stored.topic = $2 "
+      "AND stored.log_partition = moved.partition",
       projection, topic, array_literal(partitions), array_literal(offsets));
   outside_read_models(transaction, "SELECT pg_notify($1, token) FROM unnest($2::text[]) AS token",
-                      infra::projection_channel(projection), tokens + "}");
+                      infra::projection_channel(projection), array_literal(tokens));
 }
 
 }  // namespace tidemark::projections
