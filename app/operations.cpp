@@ -13,6 +13,7 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -187,15 +188,43 @@ void apply_batch(pqxx::dbtransaction& work, const std::vector<infra::ConsumedRec
   if (deferred_domain_log) *deferred_domain_log = applying->take_domain_log();
 }
 
+/// A connection of the rebuild's beside its main one, named in pg_stat_activity so that an
+/// operator can tell them apart.
+std::unique_ptr<pqxx::connection> named_connection(const std::string& url,
+                                                   const std::string& application_name) {
+  return infra::connect(infra::with_url_parameter(url, "application_name=" + application_name));
+}
+
+/// Runs `here` on this thread and `beside` on another at once; once both have stopped, throws
+/// the first failure (this thread's first). `stop` is called when either fails, so that the
+/// other can end early.
+void run_side_by_side(const std::function<void()>& here, const std::function<void()>& beside,
+                      const std::function<void()>& stop) {
+  auto other = std::async(std::launch::async, [&] {
+    try {
+      beside();
+    } catch (...) {
+      stop();
+      throw;
+    }
+  });
+  try {
+    here();
+  } catch (...) {
+    stop();
+    other.wait();
+    throw;
+  }
+  other.get();
+}
+
 /// Writes a rebuild's domain log (`domain_events`) on a connection and thread of its own,
 /// beside the batches that fill the other tables: no other table depends on it, so PostgreSQL
 /// can work on both at once. Holds a few batches at most; `add` waits for room.
 class DomainLogWriter {
  public:
-  /// Named in pg_stat_activity, so an operator can tell it from the rebuild's main connection.
   explicit DomainLogWriter(const std::string& url)
-      : connection_(infra::connect(
-            infra::with_url_parameter(url, "application_name=tidemark-rebuild-domain-log"))),
+      : connection_(named_connection(url, "tidemark-rebuild-domain-log")),
         thread_([this] { run(); }) {}
   ~DomainLogWriter() {
     try {
@@ -388,26 +417,9 @@ void build_indexes(pqxx::connection& connection, const std::string& url,
     }
     indexing.commit();
   };
-  auto second =
-      infra::connect(infra::with_url_parameter(url, "application_name=tidemark-rebuild-indexes"));
-  std::exception_ptr second_failure;
-  std::thread helper([&] {
-    try {
-      build_on(*second);
-    } catch (...) {
-      second_failure = std::current_exception();
-      next = definitions.size();  // the other connection stops after its current index
-    }
-  });
-  try {
-    build_on(connection);
-  } catch (...) {
-    next = definitions.size();
-    helper.join();
-    throw;
-  }
-  helper.join();
-  if (second_failure) std::rethrow_exception(second_failure);
+  auto second = named_connection(url, "tidemark-rebuild-indexes");
+  run_side_by_side([&] { build_on(connection); }, [&] { build_on(*second); },
+                   [&] { next = definitions.size(); });  // each stops after its current index
 }
 
 /// The rebuild's comparison with the live read models, made before the swap rather than inside
@@ -420,8 +432,7 @@ bool equal_to_live_snapshot(pqxx::connection& connection, const std::string& url
                             const std::string& topic, infra::LogReader& reader,
                             const std::function<void(infra::LogReader&)>& apply_up_to,
                             std::chrono::seconds catch_up_wait) {
-  auto live_connection =
-      infra::connect(infra::with_url_parameter(url, "application_name=tidemark-rebuild-verify"));
+  auto live_connection = named_connection(url, "tidemark-rebuild-verify");
   using Snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
   std::unique_ptr<Snapshot> snapshot;
   auto deadline = std::chrono::steady_clock::now() + catch_up_wait;
@@ -448,24 +459,13 @@ bool equal_to_live_snapshot(pqxx::connection& connection, const std::string& url
   apply_up_to(reader);
 
   std::vector<TableChecksum> live_sums;
-  std::exception_ptr live_failure;
-  std::thread live_summer([&] {
-    try {
-      live_sums = checksums(*snapshot, "public");
-    } catch (...) {
-      live_failure = std::current_exception();
-    }
-  });
   std::vector<TableChecksum> rebuilt_sums;
-  try {
-    pqxx::read_transaction reading(connection);
-    rebuilt_sums = checksums(reading, kRebuildSchema);
-  } catch (...) {
-    live_summer.join();
-    throw;
-  }
-  live_summer.join();
-  if (live_failure) std::rethrow_exception(live_failure);
+  run_side_by_side(
+      [&] {
+        pqxx::read_transaction reading(connection);
+        rebuilt_sums = checksums(reading, kRebuildSchema);
+      },
+      [&] { live_sums = checksums(*snapshot, "public"); }, [] {});
 
   bool equal = true;
   for (std::size_t i = 0; i < live_sums.size(); ++i) {
