@@ -13,6 +13,42 @@
 
 namespace tidemark::infra {
 
+namespace {
+
+template <typename Number>
+std::string number_array_literal(const std::vector<Number>& elements) {
+  std::string literal = "{";
+  for (auto element : elements) {
+    if (literal.size() > 1) literal += ',';
+    literal += std::to_string(element);
+  }
+  return literal + "}";
+}
+
+}  // namespace
+
+std::string array_literal(const std::vector<std::string>& elements) {
+  std::string literal = "{";
+  for (const auto& element : elements) {
+    if (literal.size() > 1) literal += ',';
+    literal += '"';
+    for (char c : element) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+std::string array_literal(const std::vector<std::int64_t>& elements) {
+  return number_array_literal(elements);
+}
+
+std::string array_literal(const std::vector<std::int32_t>& elements) {
+  return number_array_literal(elements);
+}
+
 std::string prepared_statement_name(std::string_view sql) {
   // Two texts with one 64-bit hash would make libpqxx refuse the second definition; among the
   // few hundred statements of a connection that chance is negligible.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -70,6 +71,13 @@ pqxx::result exec_prepared_sql(pqxx::transaction_base& transaction, const std::s
   transaction.conn().prepare(name, sql);
   return transaction.exec_prepared(name, std::forward<Parameters>(parameters)...);
 }
+
+/// A PostgreSQL array literal of `elements`, for one parameter cast to `integer[]`, `bigint[]`,
+/// `text[]` or `uuid[]`: one statement for many rows (with `unnest`) instead of one each. Text
+/// elements are quoted, so any text goes in.
+std::string array_literal(const std::vector<std::string>& elements);
+std::string array_literal(const std::vector<std::int64_t>& elements);
+std::string array_literal(const std::vector<std::int32_t>& elements);
 
 /// Opens a connection, failing within `timeout` when the server does not answer.
 std::unique_ptr<pqxx::connection> connect(const std::string& url,

@@ -213,31 +213,6 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
   return offsets;
 }
 
-namespace {
-
-std::string element_text(const std::string& text) {
-  return text;
-}
-
-std::string element_text(std::int64_t number) {
-  return std::to_string(number);
-}
-
-/// A PostgreSQL array literal, for a parameter cast to integer[], bigint[] or text[]: one
-/// statement for every partition rather than one statement each. Elements go in unquoted, so
-/// text elements must need no quoting (no comma, brace, quote, backslash or space).
-template <typename Elements>
-std::string array_literal(const Elements& elements) {
-  std::string literal = "{";
-  for (const auto& element : elements) {
-    if (literal.size() > 1) literal += ',';
-    literal += element_text(element);
-  }
-  return literal + "}";
-}
-
-}  // namespace
-
 std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transaction,
                                                   const std::string& projection,
                                                   const std::string& topic,
@@ -251,7 +226,7 @@ std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transacti
       "ORDER BY n ON CONFLICT (projection, topic, log_partition) "
       "DO UPDATE SET next_offset = projection_offsets.next_offset "
       "RETURNING log_partition, next_offset",
-      projection, topic, array_literal(partitions));
+      projection, topic, infra::array_literal(partitions));
   std::map<std::int32_t, std::int64_t> offsets;
   for (const auto& row : rows) offsets[row[0].as<std::int32_t>()] = row[1].as<std::int64_t>();
   return offsets;
@@ -262,7 +237,7 @@ void store_offsets(pqxx::dbtransaction& transaction, const std::string& projecti
   if (next.empty()) return;
   std::vector<std::int32_t> partitions;
   std::vector<std::int64_t> offsets;
-  std::vector<std::string> tokens;  // digits, a colon and digits: no quoting needed
+  std::vector<std::string> tokens;
   for (const auto& [partition, next_offset] : next) {
     partitions.push_back(partition);
     offsets.push_back(next_offset);
@@ -274,9 +249,9 @@ void store_offsets(pqxx::dbtransaction& transaction, const std::string& projecti
       "FROM unnest($3::integer[], $4::bigint[]) AS moved(partition, next_offset) "
       "WHERE stored.projection = $1 AND stored.topic = $2 "
       "AND stored.log_partition = moved.partition",
-      projection, topic, array_literal(partitions), array_literal(offsets));
+      projection, topic, infra::array_literal(partitions), infra::array_literal(offsets));
   outside_read_models(transaction, "SELECT pg_notify($1, token) FROM unnest($2::text[]) AS token",
-                      infra::projection_channel(projection), array_literal(tokens));
+                      infra::projection_channel(projection), infra::array_literal(tokens));
 }
 
 }  // namespace tidemark::projections

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "infra/database.h"
 #include "infra/ids.h"
 #include "infra/log.h"
 #include "projections/read_models.h"
@@ -38,13 +39,20 @@ class InferenceWorker::JobBatch final : public projections::Batch {
   JobBatch(InferenceWorker& worker, pqxx::dbtransaction& transaction)
       : worker_(worker), transaction_(transaction) {}
   void apply(const domain::EventEnvelope& envelope, domain::Position) override {
-    worker_.handle(transaction_, envelope);
+    if (envelope.type != domain::kJobSubmittedV1) return;
+    auto job = domain::decode_job_submitted(envelope.payload);
+    if (!job) throw projections::PoisonRecord(job.error().message);
+    submitted_.push_back({std::move(job).value(), envelope.correlation_id});
   }
-  void finish() override { worker_.wait_for_outcomes(); }
+  void finish() override {
+    worker_.run_jobs(transaction_, submitted_);
+    worker_.wait_for_outcomes();
+  }
 
  private:
   InferenceWorker& worker_;
   pqxx::dbtransaction& transaction_;
+  std::vector<SubmittedJob> submitted_;
 };
 
 InferenceWorker::InferenceWorker(Options options) : options_(std::move(options)) {
@@ -67,37 +75,60 @@ void InferenceWorker::run(const std::atomic<bool>& stop) {
   producer_->flush(std::chrono::milliseconds(5000));
 }
 
-void InferenceWorker::handle(pqxx::dbtransaction& transaction,
-                             const domain::EventEnvelope& envelope) {
-  if (envelope.type != domain::kJobSubmittedV1) return;
-  auto job = domain::decode_job_submitted(envelope.payload);
-  if (!job) throw projections::PoisonRecord(job.error().message);
-  // A redelivery after a crash: nothing to do if the outcome is already projected.
-  auto status =
-      transaction.exec_params("SELECT status FROM jobs WHERE job_id = $1::uuid", job->job_id);
-  if (!status.empty() && (std::string_view(status[0][0].c_str()) == "succeeded" ||
-                          std::string_view(status[0][0].c_str()) == "failed")) {
-    return;
-  }
-  auto fail_at_once = [&](const std::string& reason) {
-    append(domain::kJobFailedV1,
-           {job->job_id, job->recording_id, 1, "", std::nullopt, 0, reason, true},
-           envelope.correlation_id);
-    dead_letter(*job, reason);
+void InferenceWorker::run_jobs(pqxx::dbtransaction& transaction,
+                               const std::vector<SubmittedJob>& submitted) {
+  // What each job needs is read in one statement per chunk, rather than two per job; a chunk
+  // holds at most kContentBytesPerRead of recordings (at least one job), so a batch of large
+  // recordings is not in memory all at once.
+  constexpr std::int64_t kContentBytesPerRead = 16 << 20;
+  auto content_to_read = [this](const domain::JobSubmitted& job) {
+    return job.content_size > options_.max_input_bytes ? 0 : job.content_size;
   };
-  if (job->content_size > options_.max_input_bytes) {
-    fail_at_once("the recording has " + std::to_string(job->content_size) +
-                 " bytes; this worker takes at most " + std::to_string(options_.max_input_bytes));
-    return;
+  for (std::size_t first = 0; first < submitted.size();) {
+    std::size_t end = first;
+    std::int64_t bytes = 0;
+    std::vector<std::string> job_ids, digests;
+    while (end < submitted.size() &&
+           (end == first || bytes + content_to_read(submitted[end].job) <= kContentBytesPerRead)) {
+      const auto& job = submitted[end].job;
+      bytes += content_to_read(job);
+      job_ids.push_back(job.job_id);
+      digests.push_back(content_to_read(job) > 0 ? job.content_sha256 : "");
+      ++end;
+    }
+    // A redelivery after a crash finds its outcome projected already: no content, nothing to do.
+    auto rows = infra::exec_prepared_sql(
+        transaction,
+        "SELECT jobs.status IN ('succeeded', 'failed'), content_blobs.sha256 IS NOT NULL, "
+        "content_blobs.content "
+        "FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS wanted(job_id, sha256, n) "
+        "LEFT JOIN jobs ON jobs.job_id = wanted.job_id "
+        "LEFT JOIN content_blobs ON content_blobs.sha256 = wanted.sha256 "
+        "AND jobs.status IS DISTINCT FROM 'succeeded' AND jobs.status IS DISTINCT FROM 'failed' "
+        "ORDER BY wanted.n",
+        infra::array_literal(job_ids), infra::array_literal(digests));
+    for (std::size_t index = first; index < end; ++index) {
+      const auto& row = rows[static_cast<pqxx::result::size_type>(index - first)];
+      const auto& [job, correlation_id] = submitted[index];
+      if (!row[0].is_null() && row[0].as<bool>()) continue;
+      auto fail_at_once = [&](const std::string& reason) {
+        append(domain::kJobFailedV1,
+               {job.job_id, job.recording_id, 1, "", std::nullopt, 0, reason, true},
+               correlation_id);
+        dead_letter(job, reason);
+      };
+      if (job.content_size > options_.max_input_bytes) {
+        fail_at_once("the recording has " + std::to_string(job.content_size) +
+                     " bytes; this worker takes at most " +
+                     std::to_string(options_.max_input_bytes));
+      } else if (!row[1].as<bool>()) {
+        fail_at_once("the recording's content is gone (the recording was deleted)");
+      } else {
+        run_job(job, pqxx::binarystring(row[2]).str(), correlation_id);
+      }
+    }
+    first = end;
   }
-  auto rows = transaction.exec_params("SELECT content FROM content_blobs WHERE sha256 = $1",
-                                      job->content_sha256);
-  if (rows.empty()) {
-    fail_at_once("the recording's content is gone (the recording was deleted)");
-    return;
-  }
-  pqxx::binarystring content(rows[0][0]);
-  run_job(*job, content.str(), envelope.correlation_id);
 }
 
 void InferenceWorker::run_job(const domain::JobSubmitted& job, const std::string& content,

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <pqxx/dbtransaction>
 #include <string>
+#include <vector>
 
 #include "domain/envelope.h"
 #include "domain/job.h"
@@ -50,10 +51,15 @@ class InferenceWorker {
   void run(const std::atomic<bool>& stop);
 
  private:
-  /// The worker's projection batches: each record through `handle`, then the outcomes awaited.
+  /// The worker's projection batches: the submitted jobs gathered, run at the batch's end
+  /// through `run_jobs`, then the outcomes awaited.
   class JobBatch;
-  /// Runs one job when the record submits one.
-  void handle(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope);
+  struct SubmittedJob {
+    domain::JobSubmitted job;
+    std::string correlation_id;
+  };
+  /// Runs the jobs in order, except those whose outcome is projected already.
+  void run_jobs(pqxx::dbtransaction& transaction, const std::vector<SubmittedJob>& submitted);
   void run_job(const domain::JobSubmitted& job, const std::string& content,
                const std::string& correlation_id);
   /// Output JSON of one attempt, or why it failed.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "infra/database.h"
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
 #include "tests/support/tally.h"
@@ -913,6 +914,30 @@ TEST(Injection, HostilePathIdsAndQueryValuesAnswer4xxNever5xx) {
   note("NUL escapes in JSON strings: refused with 400 in ids, event_data keys and account fields");
   note("answers: " + tally.summary());
   note(took_since(started));
+}
+
+/// The arrays that carry many rows' values in one statement (`infra::array_literal`: the inference
+/// worker's job lookups, the projector's positions) hold any text: each value comes back from
+/// PostgreSQL exactly as it went in, NULL-looking and array-syntax text included.
+TEST(Injection, ArrayLiteralsCarryHostileTextUnchanged) {
+  TestStack stack(TestStack::Options{3, {}, false});
+  auto values = hostile_values();
+  for (const char* more : {"", "NULL", "null", "{a,b}", "a,b", "\"\"", "}", "{"}) {
+    values.emplace_back(more);
+  }
+  auto connection = stack.connect();
+  pqxx::nontransaction read(*connection);
+  auto rows = read.exec_params(
+      "SELECT value, value IS NULL FROM unnest($1::text[]) WITH ORDINALITY AS v(value, n) "
+      "ORDER BY n",
+      infra::array_literal(values));
+  ASSERT_EQ(rows.size(), values.size());
+  for (std::size_t index = 0; index < values.size(); ++index) {
+    const auto& row = rows[static_cast<pqxx::result::size_type>(index)];
+    EXPECT_FALSE(row[1].as<bool>()) << shown(values[index]);
+    EXPECT_EQ(row[0].c_str(), values[index]) << shown(values[index]);
+  }
+  note("array literal: " + std::to_string(values.size()) + " hostile values came back unchanged");
 }
 
 }  // namespace
