@@ -90,7 +90,8 @@ void answer_with_job(std::shared_ptr<ApiContext> context, const HttpRequest& req
                      Respond respond, const std::string& job_id, std::optional<std::string> owner,
                      std::chrono::milliseconds wait, int status_when_pending,
                      std::optional<std::string> submitted = std::nullopt) {
-  long_poll(context, request, std::move(respond), job_id, std::chrono::steady_clock::now() + wait,
+  long_poll(context, request, std::move(respond), projections::finished_word(job_id),
+            std::chrono::steady_clock::now() + wait,
             [job_id, owner, status_when_pending, submitted = std::move(submitted)](
                 pqxx::connection& connection, bool final) -> std::optional<HttpResponse> {
               auto row = find_job(connection, job_id, owner);

@@ -39,8 +39,9 @@ domain::EventEnvelope job_submitted_event(const HttpRequest& request,
 /// The longest `?wait=`: below the HTTP server's 35 s header timer (see http_server.cpp).
 inline constexpr std::chrono::seconds kMaxLongPoll{30};
 
-/// Answers a long-poll: `read` is asked now and after every change announced for `key` (a job,
-/// recording or owner id) until it gives a response, or with `final` true at `deadline`, when
+/// Answers a long-poll: `read` is asked now and after every change announced for `key` (a word of
+/// the announcement: an owner id, or a job's or recording's `finished_word`) until it gives a
+/// response, or with `final` true at `deadline`, when
 /// it must give one. Never blocks an HTTP thread.
 using LongPollRead = std::function<std::optional<HttpResponse>(pqxx::connection&, bool final)>;
 void long_poll(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,

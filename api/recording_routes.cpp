@@ -395,8 +395,7 @@ void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
         authenticated(
             context,
             [query = *query](const HttpRequest&, const PathParameters&,
-                             pqxx::connection& connection, const Caller& caller,
-                             Respond& respond) {
+                             pqxx::connection& connection, const Caller& caller, Respond& respond) {
               respond(*list_recordings(connection, query, readable_owner(caller)));
             },
             [query = *query](pqxx::connection& connection, const TokenSession& session) {
@@ -418,7 +417,7 @@ void add_recording_routes(Router& router, std::shared_ptr<ApiContext> context) {
         after_position(
             *context, request, std::move(respond),
             [context, request, id, owner = readable_owner(caller), wait = *wait](Respond respond) {
-              long_poll(context, request, std::move(respond), id,
+              long_poll(context, request, std::move(respond), projections::finished_word(id),
                         std::chrono::steady_clock::now() + wait,
                         [id, owner](pqxx::connection& connection,
                                     bool final) -> std::optional<HttpResponse> {

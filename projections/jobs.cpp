@@ -8,76 +8,92 @@
 namespace tidemark::projections {
 namespace {
 
-/// Announces a change of `job_id` to everyone waiting on it, its recording or its owner.
-void announce(pqxx::dbtransaction& transaction, const std::string& job_id) {
-  outside_read_models(
-      transaction,
-      "SELECT pg_notify($1, job_id::text || ' ' || recording_id || ' ' || owner_id::text) "
-      "FROM jobs WHERE job_id = $2::uuid",
-      kJobsChannel, job_id);
+/// `change` (an INSERT into or UPDATE of `jobs`, without RETURNING) as one statement that, live,
+/// also announces the changed job to everyone waiting on it, its recording or its owner, and
+/// when `finishes` (the change ends the job), adds the finished words to the announcement and
+/// queues the webhook delivery its callback URL asks for: one round trip per event. During a
+/// rebuild, `change` alone (nothing beyond the read models).
+std::string announced(std::string change, bool finishes) {
+  if (rebuilding()) return change;
+  std::string statement = "WITH changed AS (" + std::move(change) +
+                          " RETURNING job_id, recording_id, owner_id, callback_url)";
+  std::string payload = "job_id::text || ' ' || recording_id || ' ' || owner_id::text";
+  if (finishes) {
+    const std::string prefix(kFinishedPrefix);
+    payload += " || ' " + prefix + "' || job_id::text || ' " + prefix + "' || recording_id";
+    statement +=
+        ", queued AS (INSERT INTO webhook_deliveries (job_id, url) SELECT job_id, callback_url "
+        "FROM changed WHERE callback_url IS NOT NULL ON CONFLICT (job_id) DO NOTHING "
+        "RETURNING job_id)";
+  }
+  statement +=
+      std::string(" SELECT pg_notify('") + kJobsChannel + "', " + payload + ") FROM changed";
+  if (finishes) {
+    statement += std::string(" UNION ALL SELECT pg_notify('") + kWebhooksChannel +
+                 "', job_id::text) FROM queued";
+  }
+  return statement;
 }
 
 void apply_submitted(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope) {
   auto job = domain::decode_job_submitted(envelope.payload);
   if (!job) throw PoisonRecord(job.error().message);
   // Only while the recording exists: a deleted one's jobs are not rebuilt.
-  auto inserted = infra::exec_prepared_sql(
+  infra::exec_prepared_sql(
       transaction,
-      "INSERT INTO jobs (job_id, recording_id, owner_id, algo_id, version, location, "
-      "recording_type, status, callback_url, submitted_at, update_seq) "
-      "SELECT $1::uuid, $2, $3::uuid, $4, $5, $6, $7, 'queued', $8, $9::timestamptz, "
-      "nextval('job_update_seq') WHERE EXISTS (SELECT 1 FROM recordings WHERE recording_id = $2) "
-      "ON CONFLICT (job_id) DO NOTHING",
+      announced("INSERT INTO jobs (job_id, recording_id, owner_id, algo_id, version, location, "
+                "recording_type, status, callback_url, submitted_at, update_seq) "
+                "SELECT $1::uuid, $2, $3::uuid, $4, $5, $6, $7, 'queued', $8, $9::timestamptz, "
+                "nextval('job_update_seq') WHERE EXISTS (SELECT 1 FROM recordings WHERE "
+                "recording_id = $2) ON CONFLICT (job_id) DO NOTHING",
+                false),
       job->job_id, job->recording_id, job->owner_id, job->algo_id, job->version, job->location,
       job->recording_type, job->callback_url, domain::format_timestamp(envelope.time));
-  if (inserted.affected_rows() > 0) announce(transaction, job->job_id);
 }
 
+/// A finished job keeps its outcome, and a job gone with its recording stays gone: each outcome
+/// changes only a queued or running job.
 void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope) {
   auto outcome = domain::decode_job_outcome(envelope.payload);
   if (!outcome) throw PoisonRecord(outcome.error().message);
   std::string time = domain::format_timestamp(envelope.time);
-  pqxx::result changed;
   if (envelope.type == domain::kJobStartedV1) {
-    changed = infra::exec_prepared_sql(
+    infra::exec_prepared_sql(
         transaction,
-        "UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
-        "started_at = COALESCE(started_at, $3::timestamptz), "
-        "update_seq = nextval('job_update_seq') "
-        "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
+        announced("UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
+                  "started_at = COALESCE(started_at, $3::timestamptz), "
+                  "update_seq = nextval('job_update_seq') "
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
+                  false),
         outcome->job_id, outcome->attempt, time);
   } else if (envelope.type == domain::kJobSucceededV1) {
     if (!outcome->output) throw PoisonRecord("job succeeded without an output");
-    changed = infra::exec_prepared_sql(
+    infra::exec_prepared_sql(
         transaction,
-        "UPDATE jobs SET status = 'succeeded', attempts = GREATEST(attempts, $2), "
-        "result = $3::jsonb, failure = NULL, runtime_ms = $4, finished_at = $5::timestamptz, "
-        "update_seq = nextval('job_update_seq') "
-        "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
+        announced("UPDATE jobs SET status = 'succeeded', attempts = GREATEST(attempts, $2), "
+                  "result = $3::jsonb, failure = NULL, runtime_ms = $4, "
+                  "finished_at = $5::timestamptz, update_seq = nextval('job_update_seq') "
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
+                  true),
         outcome->job_id, outcome->attempt, *outcome->output, outcome->runtime_ms, time);
+  } else if (outcome->final) {
+    infra::exec_prepared_sql(
+        transaction,
+        announced("UPDATE jobs SET status = 'failed', attempts = GREATEST(attempts, $2), "
+                  "failure = $3, finished_at = $4::timestamptz, "
+                  "update_seq = nextval('job_update_seq') "
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
+                  true),
+        outcome->job_id, outcome->attempt, outcome->reason, time);
   } else {
-    changed = infra::exec_prepared_sql(
+    infra::exec_prepared_sql(
         transaction,
-        "UPDATE jobs SET status = CASE WHEN $4 THEN 'failed' ELSE 'running' END, "
-        "attempts = GREATEST(attempts, $2), failure = $3, "
-        "finished_at = CASE WHEN $4 THEN $5::timestamptz END, "
-        "update_seq = nextval('job_update_seq') "
-        "WHERE job_id = $1::uuid AND status IN ('queued', 'running') RETURNING job_id",
-        outcome->job_id, outcome->attempt, outcome->reason, outcome->final, time);
+        announced("UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
+                  "failure = $3, finished_at = NULL, update_seq = nextval('job_update_seq') "
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
+                  false),
+        outcome->job_id, outcome->attempt, outcome->reason);
   }
-  if (changed.empty()) return;  // finished already, or gone with its recording
-  bool finished = envelope.type == domain::kJobSucceededV1 ||
-                  (envelope.type == domain::kJobFailedV1 && outcome->final);
-  if (finished) {
-    outside_read_models(
-        transaction,
-        "WITH queued AS (INSERT INTO webhook_deliveries (job_id, url) "
-        "SELECT job_id, callback_url FROM jobs WHERE job_id = $1::uuid AND callback_url IS NOT "
-        "NULL ON CONFLICT (job_id) DO NOTHING RETURNING job_id) "
-        "SELECT pg_notify($2, job_id::text) FROM queued",
-        outcome->job_id, kWebhooksChannel);
-  }
-  announce(transaction, outcome->job_id);
 }
 
 void write_nullable_text(domain::JsonWriter& writer, const char* name, const pqxx::field& field) {

@@ -3,6 +3,7 @@
 #include <pqxx/dbtransaction>
 #include <pqxx/row>
 #include <string>
+#include <string_view>
 
 #include "domain/envelope.h"
 #include "domain/json.h"
@@ -10,8 +11,16 @@
 namespace tidemark::projections {
 
 /// The NOTIFY channel on which job changes are announced, with the payload
-/// `JOB_ID RECORDING_ID OWNER_ID` (long-polls and the event stream wait on any of the three).
+/// `JOB_ID RECORDING_ID OWNER_ID`, followed by `finished_word` of the job id and of the
+/// recording id once the job has finished. The event stream waits on the owner id; waits for a
+/// result wait on a finished word, so that a job's start wakes none of them.
 inline constexpr const char* kJobsChannel = "tidemark_jobs";
+/// The word a job's announcement carries for `id` (its job id or its recording id) once the job
+/// has finished.
+inline constexpr std::string_view kFinishedPrefix = "finished:";
+inline std::string finished_word(std::string_view id) {
+  return std::string(kFinishedPrefix).append(id);
+}
 /// Announced when a webhook delivery becomes due.
 inline constexpr const char* kWebhooksChannel = "tidemark_webhooks";
 
