@@ -1,5 +1,6 @@
 #include "infra/notification_watcher.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <vector>
 
@@ -42,6 +43,7 @@ void NotificationWatcher::wait_for(std::string key, std::chrono::steady_clock::t
   if (!stopping_) {
     std::lock_guard lock(mutex_);
     waiters_.emplace(std::move(key), Waiter{deadline, std::move(callback)});
+    next_deadline_ = std::min(next_deadline_, deadline);
     return;
   }
   callback(false);
@@ -71,11 +73,16 @@ void NotificationWatcher::expire(bool all) {
   {
     std::lock_guard lock(mutex_);
     auto now = std::chrono::steady_clock::now();
+    // Called after every notification: most calls have nothing due and must not walk every
+    // waiter (a profile at 300 jobs/s put a sixth of the tidemark process's CPU in that walk).
+    if (!all && now < next_deadline_) return;
+    next_deadline_ = std::chrono::steady_clock::time_point::max();
     for (auto waiter = waiters_.begin(); waiter != waiters_.end();) {
       if (all || waiter->second.deadline <= now) {
         due.push_back(std::move(waiter->second.callback));
         waiter = waiters_.erase(waiter);
       } else {
+        next_deadline_ = std::min(next_deadline_, waiter->second.deadline);
         ++waiter;
       }
     }

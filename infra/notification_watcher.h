@@ -41,6 +41,9 @@ class NotificationWatcher {
   std::string channel_;
   std::mutex mutex_;
   std::multimap<std::string, Waiter> waiters_;
+  /// No waiter's deadline is earlier (woken waiters may leave it early: then a walk finds none).
+  std::chrono::steady_clock::time_point next_deadline_ =
+      std::chrono::steady_clock::time_point::max();
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
