@@ -19,14 +19,12 @@ bool apply_algorithm_event(pqxx::dbtransaction& transaction,
     if (envelope.type == domain::kAlgorithmRegisteredV1) {
       infra::exec_prepared_sql(
           transaction,
-          "INSERT INTO algorithms (algo_id, recording_type, location, version, revision, "
-          "created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::timestamptz, $5::timestamptz) "
-          "ON CONFLICT (algo_id) DO NOTHING",
+          confirming_claim(
+              "INSERT INTO algorithms (algo_id, recording_type, location, version, revision, "
+              "created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5::timestamptz, "
+              "$5::timestamptz) ON CONFLICT (algo_id) DO NOTHING",
+              "algorithm"),
           algorithm.algo_id, algorithm.recording_type, algorithm.location, algorithm.version, time);
-      outside_read_models(transaction,
-                          "UPDATE identity_claims SET confirmed = true WHERE kind = 'algorithm' "
-                          "AND value = lower($1)",
-                          algorithm.algo_id);
     } else {
       auto updated = infra::exec_prepared_sql(
           transaction,

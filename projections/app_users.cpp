@@ -35,16 +35,14 @@ bool apply_app_user_event(pqxx::dbtransaction& transaction, const domain::EventE
     if (envelope.type == domain::kAppUserCreatedV1) {
       infra::exec_prepared_sql(
           transaction,
-          "INSERT INTO app_users (user_id, owner_id, email, display_name, height, weight, "
-          "revision, created_at, updated_at) SELECT $1, $2::uuid, $3, $4, $5, $6, 1, "
-          "$7::timestamptz, $7::timestamptz WHERE EXISTS (SELECT 1 FROM users WHERE user_id = "
-          "$2::uuid) ON CONFLICT (user_id) DO NOTHING",
+          confirming_claim(
+              "INSERT INTO app_users (user_id, owner_id, email, display_name, height, weight, "
+              "revision, created_at, updated_at) SELECT $1, $2::uuid, $3, $4, $5, $6, 1, "
+              "$7::timestamptz, $7::timestamptz WHERE EXISTS (SELECT 1 FROM users WHERE user_id = "
+              "$2::uuid) ON CONFLICT (user_id) DO NOTHING",
+              "app_user"),
           change->user_id, change->owner_id.to_string(), record->email, record->display_name,
           record->height, record->weight, time);
-      outside_read_models(transaction,
-                          "UPDATE identity_claims SET confirmed = true WHERE kind = 'app_user' "
-                          "AND value = lower($1)",
-                          change->user_id);
     } else {
       auto updated = infra::exec_prepared_sql(
           transaction,

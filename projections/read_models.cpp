@@ -213,6 +213,13 @@ std::map<std::int32_t, std::int64_t> load_offsets(pqxx::connection& connection,
   return offsets;
 }
 
+std::string confirming_claim(const std::string& insert, std::string_view kind) {
+  if (rebuilding()) return insert;
+  return "WITH created AS (" + insert +
+         ") UPDATE identity_claims SET confirmed = true WHERE kind = '" + std::string(kind) +
+         "' AND value = lower($1)";
+}
+
 std::map<std::int32_t, std::int64_t> lock_offsets(pqxx::dbtransaction& transaction,
                                                   const std::string& projection,
                                                   const std::string& topic,

@@ -20,17 +20,15 @@ bool apply_recording_event(pqxx::dbtransaction& transaction,
       // Only while the owner exists: a deleted account's recordings are not rebuilt.
       infra::exec_prepared_sql(
           transaction,
-          "INSERT INTO recordings (recording_id, recording_link, recording_type, user_id, "
-          "created_session_id, owner_id, revision, created_at, updated_at) "
-          "SELECT $1, $2, $3, $4, $5, $6::uuid, 1, $7::timestamptz, $7::timestamptz "
-          "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $6::uuid) "
-          "ON CONFLICT (recording_id) DO NOTHING",
+          confirming_claim(
+              "INSERT INTO recordings (recording_id, recording_link, recording_type, user_id, "
+              "created_session_id, owner_id, revision, created_at, updated_at) "
+              "SELECT $1, $2, $3, $4, $5, $6::uuid, 1, $7::timestamptz, $7::timestamptz "
+              "WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $6::uuid) "
+              "ON CONFLICT (recording_id) DO NOTHING",
+              "recording"),
           recording.recording_id, recording.recording_link, recording.recording_type,
           recording.user_id, recording.created_session_id, change->owner_id.to_string(), time);
-      outside_read_models(transaction,
-                          "UPDATE identity_claims SET confirmed = true WHERE kind = 'recording' "
-                          "AND value = lower($1)",
-                          recording.recording_id);
     } else {
       auto updated = infra::exec_prepared_sql(
           transaction,
