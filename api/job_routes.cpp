@@ -1,6 +1,7 @@
 // Inference jobs over HTTP: submit (`POST /recordings/{id}/jobs`, `POST /predict`), poll and
 // long-poll (`GET /jobs/{id}?wait=`), and the caller's job updates as Server-Sent Events.
 #include <charconv>
+#include <mutex>
 #include <pqxx/pqxx>
 
 #include "api/jobs.h"
@@ -291,11 +292,14 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
 
  private:
   void listen() {
-    context_->job_watcher.wait_for(key_, deadline_, [self = shared_from_this()](bool) {
-      if (self->answered_) return;
-      if (std::chrono::steady_clock::now() < self->deadline_) self->listen();
-      self->check();
-    });
+    auto ticket =
+        context_->job_watcher.wait_for(key_, deadline_, [self = shared_from_this()](bool) {
+          if (self->answered_) return;
+          if (std::chrono::steady_clock::now() < self->deadline_) self->listen();
+          self->check();
+        });
+    std::lock_guard lock(ticket_mutex_);
+    ticket_ = ticket;
   }
 
   /// Answers when the read has an answer (always at the deadline); otherwise the waiter
@@ -312,7 +316,16 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
   }
 
   void answer(HttpResponse response) {
-    if (!answered_.exchange(true)) respond_(std::move(response));
+    if (answered_.exchange(true)) return;
+    respond_(std::move(response));
+    // The wait registered before the read that answered is not needed any more: dropped now,
+    // not kept (with this poll and its request) until the deadline.
+    infra::NotificationWatcher::Ticket ticket;
+    {
+      std::lock_guard lock(ticket_mutex_);
+      ticket = ticket_;
+    }
+    context_->job_watcher.cancel(key_, ticket);
   }
 
   std::shared_ptr<ApiContext> context_;
@@ -322,6 +335,8 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
   std::chrono::steady_clock::time_point deadline_;
   LongPollRead read_;
   std::atomic<bool> answered_{false};
+  std::mutex ticket_mutex_;
+  infra::NotificationWatcher::Ticket ticket_ = 0;  ///< of the latest wait registered
 };
 
 void long_poll(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,

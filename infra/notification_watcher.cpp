@@ -38,15 +38,36 @@ void NotificationWatcher::stop() {
   expire(true);
 }
 
-void NotificationWatcher::wait_for(std::string key, std::chrono::steady_clock::time_point deadline,
-                                   Callback callback) {
+NotificationWatcher::Ticket NotificationWatcher::wait_for(
+    std::string key, std::chrono::steady_clock::time_point deadline, Callback callback) {
+  Ticket ticket = 0;
   if (!stopping_) {
     std::lock_guard lock(mutex_);
-    waiters_.emplace(std::move(key), Waiter{deadline, std::move(callback)});
+    ticket = ++last_ticket_;
+    waiters_.emplace(std::move(key), Waiter{ticket, deadline, std::move(callback)});
     next_deadline_ = std::min(next_deadline_, deadline);
-    return;
+    return ticket;
   }
   callback(false);
+  return ticket;
+}
+
+void NotificationWatcher::cancel(const std::string& key, Ticket ticket) {
+  Callback dropped;  // destroyed after the lock is released: it may own its waiter
+  std::lock_guard lock(mutex_);
+  auto [first, last] = waiters_.equal_range(key);
+  for (auto waiter = first; waiter != last; ++waiter) {
+    if (waiter->second.ticket == ticket) {
+      dropped = std::move(waiter->second.callback);
+      waiters_.erase(waiter);
+      return;
+    }
+  }
+}
+
+std::size_t NotificationWatcher::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
 }
 
 void NotificationWatcher::notify(const std::string& payload) {

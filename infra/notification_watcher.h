@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -23,13 +24,22 @@ class NotificationWatcher {
   NotificationWatcher(const NotificationWatcher&) = delete;
   NotificationWatcher& operator=(const NotificationWatcher&) = delete;
 
-  /// Calls back once, on the next notification naming `key` or at `deadline`.
-  void wait_for(std::string key, std::chrono::steady_clock::time_point deadline, Callback callback);
+  /// Names one wait, for `cancel`.
+  using Ticket = std::uint64_t;
+  /// Calls back once, on the next notification naming `key` or at `deadline`, unless cancelled.
+  Ticket wait_for(std::string key, std::chrono::steady_clock::time_point deadline,
+                  Callback callback);
+  /// Drops a wait that is no longer wanted (its waiter answered another way), with its callback,
+  /// rather than keeping it to its deadline; nothing when it was called back already.
+  void cancel(const std::string& key, Ticket ticket);
+  /// Waits registered and not yet called back or cancelled.
+  std::size_t waiting() const;
   /// Stops listening; pending waiters are called back with `false`.
   void stop();
 
  private:
   struct Waiter {
+    Ticket ticket;
     std::chrono::steady_clock::time_point deadline;
     Callback callback;
   };
@@ -39,8 +49,9 @@ class NotificationWatcher {
 
   std::string database_url_;
   std::string channel_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::multimap<std::string, Waiter> waiters_;
+  Ticket last_ticket_ = 0;
   /// No waiter's deadline is earlier (woken waiters may leave it early: then a walk finds none).
   std::chrono::steady_clock::time_point next_deadline_ =
       std::chrono::steady_clock::time_point::max();
