@@ -15,6 +15,117 @@
 #include "projections/jobs.h"
 
 namespace tidemark::api {
+
+class LongPoll : public std::enable_shared_from_this<LongPoll> {
+ public:
+  LongPoll(std::shared_ptr<ApiContext> context, HttpRequest request, Respond respond,
+           std::string key, std::chrono::steady_clock::time_point deadline, LongPollRead read)
+      : context_(std::move(context)),
+        request_(std::move(request)),
+        respond_(std::move(respond)),
+        key_(std::move(key)),
+        deadline_(deadline),
+        read_(std::move(read)) {}
+
+  /// Listens before every read, so no change falls between a read and the next wait: a
+  /// waiter is woken once, and a job's start and its result can come within a millisecond.
+  void start() {
+    listen();
+    check();
+  }
+
+  /// For a result that cannot exist yet, its job about to be submitted (constructed without a
+  /// response to answer on): listens now, before the submission is appended, so that no
+  /// announcement can come before the wait, and reads only once woken or at the deadline,
+  /// never at once: one read per prediction instead of two.
+  void arm() { listen(); }
+
+  /// Gives an armed poll its response (the submission was acknowledged); reads now if it was
+  /// woken meanwhile or its deadline has passed (`wait=0`).
+  void answer_through(Respond respond) {
+    bool read_now = std::chrono::steady_clock::now() >= deadline_;
+    {
+      std::lock_guard lock(mutex_);
+      respond_ = std::move(respond);
+      read_now = read_now || woken_while_armed_;
+    }
+    if (read_now) check();
+  }
+
+  /// Drops an armed poll whose submission was refused: its wait goes now.
+  void disarm() {
+    if (!answered_.exchange(true)) cancel_wait();
+  }
+
+ private:
+  void listen() {
+    auto ticket =
+        context_->job_watcher.wait_for(key_, deadline_, [self = shared_from_this()](bool) {
+          if (self->answered_) return;
+          if (std::chrono::steady_clock::now() < self->deadline_) self->listen();
+          if (self->can_answer()) self->check();
+        });
+    std::lock_guard lock(mutex_);
+    ticket_ = ticket;
+  }
+
+  /// False while armed without a response yet: `answer_through` reads once it has one.
+  bool can_answer() {
+    std::lock_guard lock(mutex_);
+    if (respond_) return true;
+    woken_while_armed_ = true;
+    return false;
+  }
+
+  /// Answers when the read has an answer (always at the deadline); otherwise the waiter
+  /// registered before this read calls it again.
+  void check() {
+    if (answered_) return;
+    bool final = std::chrono::steady_clock::now() >= deadline_;
+    auto self = shared_from_this();
+    with_database_then(
+        *context_, request_, [self](HttpResponse response) { self->answer(std::move(response)); },
+        [self, final](pqxx::connection& connection, Respond& respond) {
+          if (auto response = self->read_(connection, final)) respond(std::move(*response));
+        });
+  }
+
+  void answer(HttpResponse response) {
+    if (answered_.exchange(true)) return;
+    respond_(std::move(response));
+    cancel_wait();
+  }
+
+  /// The wait registered before the read that answered is not needed any more: dropped now, not
+  /// kept (with this poll and its request) until the deadline.
+  void cancel_wait() {
+    infra::NotificationWatcher::Ticket ticket;
+    {
+      std::lock_guard lock(mutex_);
+      ticket = ticket_;
+    }
+    context_->job_watcher.cancel(key_, ticket);
+  }
+
+  std::shared_ptr<ApiContext> context_;
+  HttpRequest request_;
+  Respond respond_;
+  std::string key_;
+  std::chrono::steady_clock::time_point deadline_;
+  LongPollRead read_;
+  std::atomic<bool> answered_{false};
+  std::mutex mutex_;
+  infra::NotificationWatcher::Ticket ticket_ = 0;  ///< of the latest wait registered
+  bool woken_while_armed_ = false;
+};
+
+void long_poll(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
+               std::string key, std::chrono::steady_clock::time_point deadline, LongPollRead read) {
+  std::make_shared<LongPoll>(std::move(context), request, std::move(respond), std::move(key),
+                             deadline, std::move(read))
+      ->start();
+}
+
 namespace {
 
 constexpr std::chrono::seconds kDefaultStreamWait{25};
@@ -85,29 +196,33 @@ std::string queued_job_json(const domain::JobSubmitted& job, domain::Timestamp s
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-/// Long-polls a job until it has finished; 404 when the caller may not see it. A job just
-/// submitted may not be projected yet: until it is, it reads as `submitted` says (queued).
+/// Reads a job for a long-poll until it has finished; 404 when the caller may not see it. A job
+/// just submitted may not be projected yet: until it is, it reads as `submitted` says (queued).
+LongPollRead job_result_read(std::string job_id, std::optional<std::string> owner,
+                             int status_when_pending, std::optional<std::string> submitted) {
+  return [job_id = std::move(job_id), owner = std::move(owner), status_when_pending,
+          submitted = std::move(submitted)](pqxx::connection& connection,
+                                            bool final) -> std::optional<HttpResponse> {
+    auto row = find_job(connection, job_id, owner);
+    if (!row && submitted && !final) return std::nullopt;
+    if (!row && submitted) {
+      return HttpResponse{
+          status_when_pending, *submitted, "application/json", {{"Location", "/jobs/" + job_id}}};
+    }
+    if (!row) return error_response(404, "Job not found");
+    bool finished = terminal((*row)[5].c_str());
+    if (!finished && !final) return std::nullopt;
+    return job_response(finished ? 200 : status_when_pending, *row);
+  };
+}
+
+/// Long-polls a job until it has finished (`job_result_read`).
 void answer_with_job(std::shared_ptr<ApiContext> context, const HttpRequest& request,
                      Respond respond, const std::string& job_id, std::optional<std::string> owner,
-                     std::chrono::milliseconds wait, int status_when_pending,
-                     std::optional<std::string> submitted = std::nullopt) {
+                     std::chrono::milliseconds wait, int status_when_pending) {
   long_poll(context, request, std::move(respond), projections::finished_word(job_id),
             std::chrono::steady_clock::now() + wait,
-            [job_id, owner, status_when_pending, submitted = std::move(submitted)](
-                pqxx::connection& connection, bool final) -> std::optional<HttpResponse> {
-              auto row = find_job(connection, job_id, owner);
-              if (!row && submitted && !final) return std::nullopt;
-              if (!row && submitted) {
-                return HttpResponse{status_when_pending,
-                                    *submitted,
-                                    "application/json",
-                                    {{"Location", "/jobs/" + job_id}}};
-              }
-              if (!row) return error_response(404, "Job not found");
-              bool finished = terminal((*row)[5].c_str());
-              if (!finished && !final) return std::nullopt;
-              return job_response(finished ? 200 : status_when_pending, *row);
-            });
+            job_result_read(job_id, std::move(owner), status_when_pending, std::nullopt));
 }
 
 /// The id after which the event stream resumes: `Last-Event-ID` (EventSource sends it on
@@ -259,92 +374,28 @@ void predict(std::shared_ptr<ApiContext> context, const HttpRequest& request, co
   std::string job_id = job->job_id;
   std::string submitted = queued_job_json(*job, events.back().time);
   auto waited = wait_given ? *wait : std::chrono::milliseconds(kDefaultPredictWait);
+  auto result =
+      std::make_shared<LongPoll>(context, request, Respond{}, projections::finished_word(job_id),
+                                 std::chrono::steady_clock::now() + waited,
+                                 job_result_read(job_id, std::nullopt, 202, std::move(submitted)));
+  result->arm();
   append_events(
-      *context, std::move(events), std::move(respond),
-      [context, request, job_id, waited, submitted](bool, Respond respond) {
-        // Started at the broker's acknowledgement: waiting for the projection of
-        // the submission first would add a round trip to every prediction.
-        answer_with_job(context, request, std::move(respond), job_id, std::nullopt, waited, 202,
-                        submitted);
+      *context, std::move(events),
+      // A refused submission answers through here alone: its armed wait goes with it.
+      [poll = std::weak_ptr<LongPoll>(result),
+       respond = std::move(respond)](HttpResponse response) {
+        if (auto armed = poll.lock()) armed->disarm();
+        respond(std::move(response));
+      },
+      [result](bool, Respond respond) {
+        // Answers from the broker's acknowledgement on: waiting for the projection of the
+        // submission first would add a round trip to every prediction.
+        result->answer_through(std::move(respond));
       },
       false);
 }
 
 }  // namespace
-
-class LongPoll : public std::enable_shared_from_this<LongPoll> {
- public:
-  LongPoll(std::shared_ptr<ApiContext> context, HttpRequest request, Respond respond,
-           std::string key, std::chrono::steady_clock::time_point deadline, LongPollRead read)
-      : context_(std::move(context)),
-        request_(std::move(request)),
-        respond_(std::move(respond)),
-        key_(std::move(key)),
-        deadline_(deadline),
-        read_(std::move(read)) {}
-
-  /// Listens before every read, so no change falls between a read and the next wait: a
-  /// waiter is woken once, and a job's start and its result can come within a millisecond.
-  void start() {
-    listen();
-    check();
-  }
-
- private:
-  void listen() {
-    auto ticket =
-        context_->job_watcher.wait_for(key_, deadline_, [self = shared_from_this()](bool) {
-          if (self->answered_) return;
-          if (std::chrono::steady_clock::now() < self->deadline_) self->listen();
-          self->check();
-        });
-    std::lock_guard lock(ticket_mutex_);
-    ticket_ = ticket;
-  }
-
-  /// Answers when the read has an answer (always at the deadline); otherwise the waiter
-  /// registered before this read calls it again.
-  void check() {
-    if (answered_) return;
-    bool final = std::chrono::steady_clock::now() >= deadline_;
-    auto self = shared_from_this();
-    with_database_then(
-        *context_, request_, [self](HttpResponse response) { self->answer(std::move(response)); },
-        [self, final](pqxx::connection& connection, Respond& respond) {
-          if (auto response = self->read_(connection, final)) respond(std::move(*response));
-        });
-  }
-
-  void answer(HttpResponse response) {
-    if (answered_.exchange(true)) return;
-    respond_(std::move(response));
-    // The wait registered before the read that answered is not needed any more: dropped now,
-    // not kept (with this poll and its request) until the deadline.
-    infra::NotificationWatcher::Ticket ticket;
-    {
-      std::lock_guard lock(ticket_mutex_);
-      ticket = ticket_;
-    }
-    context_->job_watcher.cancel(key_, ticket);
-  }
-
-  std::shared_ptr<ApiContext> context_;
-  HttpRequest request_;
-  Respond respond_;
-  std::string key_;
-  std::chrono::steady_clock::time_point deadline_;
-  LongPollRead read_;
-  std::atomic<bool> answered_{false};
-  std::mutex ticket_mutex_;
-  infra::NotificationWatcher::Ticket ticket_ = 0;  ///< of the latest wait registered
-};
-
-void long_poll(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
-               std::string key, std::chrono::steady_clock::time_point deadline, LongPollRead read) {
-  std::make_shared<LongPoll>(std::move(context), request, std::move(respond), std::move(key),
-                             deadline, std::move(read))
-      ->start();
-}
 
 std::string with_latest_job(const std::string& recording_query) {
   return "SELECT rec.*, job.* FROM (" + recording_query + ") rec LEFT JOIN LATERAL (SELECT " +
