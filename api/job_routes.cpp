@@ -1,5 +1,6 @@
 // Inference jobs over HTTP: submit (`POST /recordings/{id}/jobs`, `POST /predict`), poll and
 // long-poll (`GET /jobs/{id}?wait=`), and the caller's job updates as Server-Sent Events.
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -66,7 +67,8 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
           if (self->can_answer()) self->check();
         });
     std::lock_guard lock(mutex_);
-    ticket_ = ticket;
+    // Tickets only grow: a wake-up that listened again before this line keeps its newer one.
+    ticket_ = std::max(ticket_, ticket);
   }
 
   /// False while armed without a response yet: `answer_through` reads once it has one.

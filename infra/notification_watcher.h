@@ -24,7 +24,7 @@ class NotificationWatcher {
   NotificationWatcher(const NotificationWatcher&) = delete;
   NotificationWatcher& operator=(const NotificationWatcher&) = delete;
 
-  /// Names one wait, for `cancel`.
+  /// Names one wait, for `cancel`; each wait gets a larger one than the wait before.
   using Ticket = std::uint64_t;
   /// Calls back once, on the next notification naming `key` or at `deadline`, unless cancelled.
   Ticket wait_for(std::string key, std::chrono::steady_clock::time_point deadline,
