@@ -9,30 +9,27 @@ namespace tidemark::projections {
 namespace {
 
 /// `change` (an INSERT into or UPDATE of `jobs`, without RETURNING) as one statement that, live,
-/// also announces the changed job to everyone waiting on it, its recording or its owner, and
-/// when `finishes` (the change ends the job), adds the finished words to the announcement and
+/// also announces the changed job to everyone waiting on it, its recording or its owner, and,
+/// when the change leaves the job finished, adds the finished words to the announcement and
 /// queues the webhook delivery its callback URL asks for: one round trip per event. During a
 /// rebuild, `change` alone (nothing beyond the read models).
-std::string announced(std::string change, bool finishes) {
+std::string announced(const std::string& change) {
   if (rebuilding()) return change;
-  std::string statement = "WITH changed AS (" + std::move(change) +
-                          " RETURNING job_id, recording_id, owner_id, callback_url)";
-  std::string payload = "job_id::text || ' ' || recording_id || ' ' || owner_id::text";
-  if (finishes) {
-    const std::string prefix(kFinishedPrefix);
-    payload += " || ' " + prefix + "' || job_id::text || ' " + prefix + "' || recording_id";
-    statement +=
-        ", queued AS (INSERT INTO webhook_deliveries (job_id, url) SELECT job_id, callback_url "
-        "FROM changed WHERE callback_url IS NOT NULL ON CONFLICT (job_id) DO NOTHING "
-        "RETURNING job_id)";
-  }
-  statement +=
-      std::string(" SELECT pg_notify('") + kJobsChannel + "', " + payload + ") FROM changed";
-  if (finishes) {
-    statement += std::string(" UNION ALL SELECT pg_notify('") + kWebhooksChannel +
-                 "', job_id::text) FROM queued";
-  }
-  return statement;
+  const std::string prefix(kFinishedPrefix);
+  return "WITH changed AS (" + change +
+         " RETURNING job_id, recording_id, owner_id, callback_url, "
+         "status IN ('succeeded', 'failed') AS finished), "
+         "queued AS (INSERT INTO webhook_deliveries (job_id, url) SELECT job_id, callback_url "
+         "FROM changed WHERE finished AND callback_url IS NOT NULL ON CONFLICT (job_id) DO NOTHING "
+         "RETURNING job_id) "
+         "SELECT pg_notify('" +
+         kJobsChannel +
+         "', job_id::text || ' ' || recording_id || ' ' || owner_id::text || "
+         "CASE WHEN finished THEN ' " +
+         prefix + "' || job_id::text || ' " + prefix +
+         "' || recording_id ELSE '' END) FROM changed "
+         "UNION ALL SELECT pg_notify('" +
+         kWebhooksChannel + "', job_id::text) FROM queued";
 }
 
 void apply_submitted(pqxx::dbtransaction& transaction, const domain::EventEnvelope& envelope) {
@@ -45,8 +42,7 @@ void apply_submitted(pqxx::dbtransaction& transaction, const domain::EventEnvelo
                 "recording_type, status, callback_url, submitted_at, update_seq) "
                 "SELECT $1::uuid, $2, $3::uuid, $4, $5, $6, $7, 'queued', $8, $9::timestamptz, "
                 "nextval('job_update_seq') WHERE EXISTS (SELECT 1 FROM recordings WHERE "
-                "recording_id = $2) ON CONFLICT (job_id) DO NOTHING",
-                false),
+                "recording_id = $2) ON CONFLICT (job_id) DO NOTHING"),
       job->job_id, job->recording_id, job->owner_id, job->algo_id, job->version, job->location,
       job->recording_type, job->callback_url, domain::format_timestamp(envelope.time));
 }
@@ -63,8 +59,7 @@ void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope
         announced("UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
                   "started_at = COALESCE(started_at, $3::timestamptz), "
                   "update_seq = nextval('job_update_seq') "
-                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
-                  false),
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')"),
         outcome->job_id, outcome->attempt, time);
   } else if (envelope.type == domain::kJobSucceededV1) {
     if (!outcome->output) throw PoisonRecord("job succeeded without an output");
@@ -73,26 +68,17 @@ void apply_outcome(pqxx::dbtransaction& transaction, const domain::EventEnvelope
         announced("UPDATE jobs SET status = 'succeeded', attempts = GREATEST(attempts, $2), "
                   "result = $3::jsonb, failure = NULL, runtime_ms = $4, "
                   "finished_at = $5::timestamptz, update_seq = nextval('job_update_seq') "
-                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
-                  true),
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')"),
         outcome->job_id, outcome->attempt, *outcome->output, outcome->runtime_ms, time);
-  } else if (outcome->final) {
-    infra::exec_prepared_sql(
-        transaction,
-        announced("UPDATE jobs SET status = 'failed', attempts = GREATEST(attempts, $2), "
-                  "failure = $3, finished_at = $4::timestamptz, "
-                  "update_seq = nextval('job_update_seq') "
-                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
-                  true),
-        outcome->job_id, outcome->attempt, outcome->reason, time);
   } else {
     infra::exec_prepared_sql(
         transaction,
-        announced("UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, $2), "
-                  "failure = $3, finished_at = NULL, update_seq = nextval('job_update_seq') "
-                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')",
-                  false),
-        outcome->job_id, outcome->attempt, outcome->reason);
+        announced("UPDATE jobs SET status = CASE WHEN $4 THEN 'failed' ELSE 'running' END, "
+                  "attempts = GREATEST(attempts, $2), failure = $3, "
+                  "finished_at = CASE WHEN $4 THEN $5::timestamptz END, "
+                  "update_seq = nextval('job_update_seq') "
+                  "WHERE job_id = $1::uuid AND status IN ('queued', 'running')"),
+        outcome->job_id, outcome->attempt, outcome->reason, outcome->final, time);
   }
 }
 
