@@ -503,6 +503,7 @@ void LocalPostgres::start() {
                       layout.server_log, false);
       port_ = port;
       options_.port = port;  // a restart keeps the address clients were given
+      client_socket_dir_ = tmp_socket || ssl ? "" : socket_dir.string();
       break;
     } catch (const LocalPostgresError&) {
       const std::string tail = log_tail(layout.server_log, offset);
@@ -538,6 +539,10 @@ std::string LocalPostgres::url() const {
 }
 
 std::string LocalPostgres::url_for(const std::string& database) const {
+  if (!client_socket_dir_.empty()) {
+    return std::string("postgresql://") + kSuperuser + "@/" + percent_encode(database) +
+           "?host=" + percent_encode(client_socket_dir_) + "&port=" + std::to_string(port_);
+  }
   return std::string("postgresql://") + kSuperuser + "@127.0.0.1:" + std::to_string(port_) + "/" +
          percent_encode(database);
 }
