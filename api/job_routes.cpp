@@ -17,7 +17,7 @@
 
 namespace tidemark::api {
 
-class LongPoll : public std::enable_shared_from_this<LongPoll> {
+class LongPoll : public ArmedLongPoll, public std::enable_shared_from_this<LongPoll> {
  public:
   LongPoll(std::shared_ptr<ApiContext> context, HttpRequest request, Respond respond,
            std::string key, std::chrono::steady_clock::time_point deadline, LongPollRead read)
@@ -35,15 +35,10 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
     check();
   }
 
-  /// For a result that cannot exist yet, its job about to be submitted (constructed without a
-  /// response to answer on): listens now, before the submission is appended, so that no
-  /// announcement can come before the wait, and reads only once woken or at the deadline,
-  /// never at once: one read per prediction instead of two.
+  /// For a result that cannot exist yet (constructed without a response): see ArmedLongPoll.
   void arm() { listen(); }
 
-  /// Gives an armed poll its response (the submission was acknowledged); reads now if it was
-  /// woken meanwhile or its deadline has passed (`wait=0`).
-  void answer_through(Respond respond) {
+  void answer_through(Respond respond) override {
     bool read_now = std::chrono::steady_clock::now() >= deadline_;
     {
       std::lock_guard lock(mutex_);
@@ -53,8 +48,7 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
     if (read_now) check();
   }
 
-  /// Drops an armed poll whose submission was refused: its wait goes now.
-  void disarm() {
+  void disarm() override {
     if (!answered_.exchange(true)) cancel_wait();
   }
 
@@ -126,6 +120,16 @@ void long_poll(std::shared_ptr<ApiContext> context, const HttpRequest& request, 
   std::make_shared<LongPoll>(std::move(context), request, std::move(respond), std::move(key),
                              deadline, std::move(read))
       ->start();
+}
+
+std::shared_ptr<ArmedLongPoll> arm_long_poll(std::shared_ptr<ApiContext> context,
+                                             const HttpRequest& request, std::string key,
+                                             std::chrono::steady_clock::time_point deadline,
+                                             LongPollRead read) {
+  auto poll = std::make_shared<LongPoll>(std::move(context), request, Respond{}, std::move(key),
+                                         deadline, std::move(read));
+  poll->arm();
+  return poll;
 }
 
 namespace {
@@ -376,15 +380,13 @@ void predict(std::shared_ptr<ApiContext> context, const HttpRequest& request, co
   std::string job_id = job->job_id;
   std::string submitted = queued_job_json(*job, events.back().time);
   auto waited = wait_given ? *wait : std::chrono::milliseconds(kDefaultPredictWait);
-  auto result =
-      std::make_shared<LongPoll>(context, request, Respond{}, projections::finished_word(job_id),
-                                 std::chrono::steady_clock::now() + waited,
-                                 job_result_read(job_id, std::nullopt, 202, std::move(submitted)));
-  result->arm();
+  auto result = arm_long_poll(context, request, projections::finished_word(job_id),
+                              std::chrono::steady_clock::now() + waited,
+                              job_result_read(job_id, std::nullopt, 202, std::move(submitted)));
   append_events(
       *context, std::move(events),
       // A refused submission answers through here alone: its armed wait goes with it.
-      [poll = std::weak_ptr<LongPoll>(result),
+      [poll = std::weak_ptr<ArmedLongPoll>(result),
        respond = std::move(respond)](HttpResponse response) {
         if (auto armed = poll.lock()) armed->disarm();
         respond(std::move(response));

@@ -47,6 +47,24 @@ using LongPollRead = std::function<std::optional<HttpResponse>(pqxx::connection&
 void long_poll(std::shared_ptr<ApiContext> context, const HttpRequest& request, Respond respond,
                std::string key, std::chrono::steady_clock::time_point deadline, LongPollRead read);
 
+/// A long-poll for a result that cannot exist before its job's submission is acknowledged
+/// (`POST /predict`): listens for `key` from `arm_long_poll` on, before the submission is
+/// appended, so no announcement can come before the wait, and reads only once woken or at
+/// `deadline`, never at once: one read per prediction instead of two.
+class ArmedLongPoll {
+ public:
+  virtual ~ArmedLongPoll() = default;
+  /// The submission was acknowledged: answers on `respond` as `long_poll` does, reading now if
+  /// woken meanwhile or past the deadline (`wait=0`).
+  virtual void answer_through(Respond respond) = 0;
+  /// The submission was refused: the wait goes now, and nothing is read or answered.
+  virtual void disarm() = 0;
+};
+std::shared_ptr<ArmedLongPoll> arm_long_poll(std::shared_ptr<ApiContext> context,
+                                             const HttpRequest& request, std::string key,
+                                             std::chrono::steady_clock::time_point deadline,
+                                             LongPollRead read);
+
 /// The latest job of a recording as written in recording responses: columns appended after the
 /// recording's own by `with_latest_job` (a query over `rec`).
 std::string with_latest_job(const std::string& recording_query);

@@ -3,6 +3,7 @@
 // listened again only after its read lost such a change and slept to its deadline (fixed in
 // commit e6bfc63); over HTTP the window is too narrow to hit on purpose, so this test holds a
 // read open while the change is announced. Once answered, the poll leaves no wait behind.
+// The armed poll of `POST /predict` is driven in both orders of acknowledgement and result.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -133,6 +134,103 @@ TEST(LongPoll, AChangeAnnouncedDuringAReadWakesThePollAtOnce) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(parts.job_watcher.waiting(), 0u);
+}
+
+/// Announces `key` and returns once the watcher has called back every wait registered for it
+/// before this call: a probe registered last is called last (bounded).
+void announce_and_deliver(const TestStack& stack, infra::NotificationWatcher& watcher,
+                          const std::string& key) {
+  auto delivered = std::make_shared<std::promise<bool>>();
+  auto result = delivered->get_future();
+  watcher.wait_for(key, std::chrono::steady_clock::now() + 10s,
+                   [delivered](bool notified) { delivered->set_value(notified); });
+  announce(stack, key);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  ASSERT_TRUE(result.get()) << "the announcement of " << key << " never arrived";
+}
+
+/// POST /predict's armed poll over a test stack, and what the test learns from it: its reads
+/// (each finds the result) and its answer.
+class ArmedPoll : public ::testing::Test {
+ protected:
+  ArmedPoll() { wait_until_listening(stack_, parts_.job_watcher); }
+
+  std::shared_ptr<api::ArmedLongPoll> arm(const std::string& key) {
+    api::HttpRequest request;
+    request.method = "POST";
+    request.path = "/predict";
+    return api::arm_long_poll(
+        parts_.context, request, key, started_ + 20s,
+        [this](pqxx::connection&, bool final) -> std::optional<api::HttpResponse> {
+          ++reads_;
+          if (final) final_read_ = true;
+          return api::HttpResponse{200, R"({"status":"succeeded"})", "application/json", {}};
+        });
+  }
+
+  api::Respond respond() {
+    return [answered = answered_](api::HttpResponse response) {
+      answered->set_value(std::move(response));
+    };
+  }
+
+  TestStack stack_{TestStack::Options{1, {}, false}};
+  ApiParts parts_{stack_};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<int> reads_{0};
+  std::atomic<bool> final_read_{false};
+  std::shared_ptr<std::promise<api::HttpResponse>> answered_ =
+      std::make_shared<std::promise<api::HttpResponse>>();
+  std::future<api::HttpResponse> answer_ = answered_->get_future();
+};
+
+// The result is announced before the broker's acknowledgement of the submission reaches the
+// API. The armed poll must not read then (it has no response to answer on), and must read at
+// once when it gets one, not sleep to its deadline.
+TEST_F(ArmedPoll, WokenBeforeItsResponseItReadsOnceItHasOne) {
+  auto poll = arm("finished:job-armed");
+  announce_and_deliver(stack_, parts_.job_watcher, "finished:job-armed");
+  EXPECT_EQ(reads_.load(), 0) << "an armed poll read before it could answer";
+  poll->answer_through(respond());
+
+  ASSERT_EQ(answer_.wait_for(10s), std::future_status::ready)
+      << "the announcement that came before the response was lost";
+  EXPECT_EQ(answer_.get().status, 200);
+  EXPECT_EQ(reads_.load(), 1);
+  EXPECT_FALSE(final_read_.load()) << "answered at the deadline, not by the announcement";
+  EXPECT_LT(std::chrono::steady_clock::now() - started_, 5s);
+}
+
+// The common order: the response first, then the announcement. Given its response, the armed
+// poll still reads only when woken: one read per prediction.
+TEST_F(ArmedPoll, GivenItsResponseItReadsOnlyWhenWoken) {
+  auto poll = arm("finished:job-later");
+  poll->answer_through(respond());
+  EXPECT_EQ(answer_.wait_for(300ms), std::future_status::timeout)
+      << "answered before the result was announced";
+  EXPECT_EQ(reads_.load(), 0);
+
+  announce(stack_, "finished:job-later");
+  ASSERT_EQ(answer_.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(reads_.load(), 1);
+  EXPECT_FALSE(final_read_.load());
+  for (int attempt = 0; attempt < 100 && parts_.job_watcher.waiting() > 0; ++attempt) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(parts_.job_watcher.waiting(), 0u);
+}
+
+// A refused submission disarms its poll: the wait goes at once, and a later announcement of the
+// same key reads and answers nothing.
+TEST_F(ArmedPoll, DisarmedItLeavesNoWaitAndNeverReads) {
+  auto poll = arm("finished:job-refused");
+  EXPECT_EQ(parts_.job_watcher.waiting(), 1u);
+  poll->disarm();
+  EXPECT_EQ(parts_.job_watcher.waiting(), 0u);
+
+  announce_and_deliver(stack_, parts_.job_watcher, "finished:job-refused");
+  EXPECT_EQ(reads_.load(), 0);
+  EXPECT_EQ(answer_.wait_for(0s), std::future_status::timeout);
 }
 
 }  // namespace
