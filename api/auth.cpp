@@ -77,8 +77,8 @@ std::string active_user_session_condition(std::string_view session_placeholder,
 
 std::optional<Caller> find_user(pqxx::connection& connection, const domain::Uuid& user_id) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(
-      std::string("SELECT ") + kCallerColumns + " FROM users u WHERE u.user_id = $1::uuid",
+  auto rows = infra::exec_prepared_sql(
+      read, std::string("SELECT ") + kCallerColumns + " FROM users u WHERE u.user_id = $1::uuid",
       user_id.to_string());
   if (rows.empty()) return std::nullopt;
   return caller_from_row(rows[0], user_id, user_id);

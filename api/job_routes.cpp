@@ -151,10 +151,11 @@ HttpResponse job_response(int status, const pqxx::row& row) {
 std::optional<pqxx::row> find_job(pqxx::connection& connection, const std::string& job_id,
                                   const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(std::string("SELECT ") + projections::kJobColumns +
-                                   " FROM jobs WHERE job_id = $1::uuid "
-                                   "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
-                               job_id, owner);
+  auto rows = infra::exec_prepared_sql(read,
+                                       std::string("SELECT ") + projections::kJobColumns +
+                                           " FROM jobs WHERE job_id = $1::uuid "
+                                           "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+                                       job_id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
@@ -163,7 +164,8 @@ std::optional<pqxx::row> find_job(pqxx::connection& connection, const std::strin
 std::optional<pqxx::row> find_job_source(pqxx::connection& connection, const std::string& id,
                                          const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(
+  auto rows = infra::exec_prepared_sql(
+      read,
       "SELECT recording_type, owner_id::text, content_sha256, content_type, content_size "
       "FROM recordings WHERE recording_id = $1 AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
       id, owner);
@@ -418,11 +420,13 @@ domain::Result<domain::JobSubmitted> route_job(
     if (!checked) return checked.error();
   }
   pqxx::nontransaction read(connection);
-  auto rows = algo_id ? read.exec_params(
+  auto rows = algo_id ? infra::exec_prepared_sql(
+                            read,
                             "SELECT algo_id, version, location, recording_type FROM algorithms "
                             "WHERE algo_id = $1",
                             *algo_id)
-                      : read.exec_params(
+                      : infra::exec_prepared_sql(
+                            read,
                             "SELECT algo_id, version, location, recording_type FROM algorithms "
                             "WHERE recording_type = $1 ORDER BY created_at DESC, algo_id LIMIT 1",
                             recording_type);
@@ -449,12 +453,13 @@ domain::Result<domain::JobSubmitted> route_job(
 
 void store_content(pqxx::connection& connection, const std::string& sha256,
                    const std::string& bytes) {
-  pqxx::work transaction(connection);
-  transaction.exec_params(
-      "INSERT INTO content_blobs (sha256, content, size) VALUES ($1, $2, $3) "
-      "ON CONFLICT (sha256) DO NOTHING",
-      sha256, pqxx::binarystring(bytes), static_cast<std::int64_t>(bytes.size()));
-  transaction.commit();
+  // One statement, committed on its own: no BEGIN and COMMIT round trips around it.
+  pqxx::nontransaction store(connection);
+  infra::exec_prepared_sql(store,
+                           "INSERT INTO content_blobs (sha256, content, size) VALUES ($1, $2, $3) "
+                           "ON CONFLICT (sha256) DO NOTHING",
+                           sha256, pqxx::binarystring(bytes),
+                           static_cast<std::int64_t>(bytes.size()));
 }
 
 domain::EventEnvelope job_submitted_event(const HttpRequest& request,
@@ -512,7 +517,8 @@ void add_job_routes(Router& router, std::shared_ptr<ApiContext> context) {
                   [owner, after = *after](pqxx::connection& connection,
                                           bool final) -> std::optional<HttpResponse> {
                     pqxx::nontransaction read(connection);
-                    auto rows = read.exec_params(
+                    auto rows = infra::exec_prepared_sql(
+                        read,
                         std::string("SELECT ") + projections::kJobColumns +
                             " FROM jobs WHERE owner_id = $1::uuid AND update_seq > $2 "
                             "ORDER BY update_seq LIMIT $3",

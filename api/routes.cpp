@@ -198,12 +198,14 @@ Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler) {
                                                                      Respond& respond) {
           {
             pqxx::work transaction(connection);
-            auto claimed = transaction.exec_params(
+            auto claimed = infra::exec_prepared_sql(
+                transaction,
                 "INSERT INTO idempotency_records (scope, request_hash, status) VALUES ($1, $2, 0) "
                 "ON CONFLICT (scope) DO NOTHING RETURNING 1",
                 scope, request_hash);
             if (claimed.empty()) {
-              auto rows = transaction.exec_params(
+              auto rows = infra::exec_prepared_sql(
+                  transaction,
                   "SELECT status, content_type, body, headers::text, request_hash "
                   "FROM idempotency_records WHERE scope = $1",
                   scope);
@@ -228,15 +230,16 @@ Handler idempotent(std::shared_ptr<ApiContext> context, Handler handler) {
                 {[scope, respond, response, keep](pqxx::connection& connection) {
                    pqxx::work transaction(connection);
                    if (keep) {
-                     transaction.exec_params(
+                     infra::exec_prepared_sql(
+                         transaction,
                          "UPDATE idempotency_records SET status = $2, content_type = $3, "
                          "body = $4, headers = $5::jsonb WHERE scope = $1",
                          scope, response.status, response.content_type, response.body,
                          headers_json(response));
                    } else {
                      // A refusal is not kept: the client may fix the request and retry.
-                     transaction.exec_params("DELETE FROM idempotency_records WHERE scope = $1",
-                                             scope);
+                     infra::exec_prepared_sql(
+                         transaction, "DELETE FROM idempotency_records WHERE scope = $1", scope);
                    }
                    transaction.commit();
                    respond(response);
@@ -264,7 +267,8 @@ void append_create(std::shared_ptr<ApiContext> context, const HttpRequest& reque
     if (response.status == 503) {
       context->database.submit({[kind, id](pqxx::connection& connection) {
                                   pqxx::work transaction(connection);
-                                  transaction.exec_params(
+                                  infra::exec_prepared_sql(
+                                      transaction,
                                       "DELETE FROM identity_claims WHERE kind = $1 "
                                       "AND value = lower($2) AND NOT confirmed",
                                       kind, id);
