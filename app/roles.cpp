@@ -317,7 +317,7 @@ class ProjectorRole {
                  static_cast<std::size_t>(settings.projector_batch_size),
                  workers::kMailerProjection,
                  projections::each_record(workers::mail_applier(role->keyring_, *role->sender_)),
-                 infra::kafka_security(settings)});
+                 infra::kafka_security(settings), workers::kMailerFetchWait});
     return role;
   }
 

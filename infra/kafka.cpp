@@ -283,7 +283,7 @@ GroupConsumer::GroupConsumer(Options options) : options_(std::move(options)) {
   // librdkafka's mock broker holds an empty fetch for the whole wait even when data arrives
   // (a real broker answers at once), so the default 500 ms became the latency of every
   // projected write in development and tests.
-  set_option(conf, "fetch.wait.max.ms", "10");
+  set_option(conf, "fetch.wait.max.ms", std::to_string(options_.fetch_wait.count()));
   rd_kafka_conf_set_rebalance_cb(conf, rebalanced);
   rd_kafka_conf_set_log_cb(conf, log_from_kafka);
   rd_kafka_conf_set_opaque(conf, this);

@@ -119,6 +119,11 @@ class GroupConsumer {
     std::function<std::map<std::int32_t, std::int64_t>(const Assignment&)> starting_offsets;
     std::function<void(const Assignment&)> on_revoked;
     KafkaSecurity security{};
+    /// How long the broker may hold a fetch that finds nothing new. The embedded broker holds
+    /// it this long even when records arrive meanwhile, so on the request path it bounds each
+    /// hop's delay; a consumer off that path waits longer and fetches less, and every fetch
+    /// costs the embedded broker a walk along the partition's log (bench/README.md).
+    std::chrono::milliseconds fetch_wait{10};
   };
 
   explicit GroupConsumer(Options options);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -12,6 +13,11 @@ namespace tidemark::workers {
 
 /// The projection name (and consumer group suffix) of the mailer.
 inline constexpr const char* kMailerProjection = "mailer";
+
+/// Mail is not on any request's path: the mailer's fetches may wait 200 ms for records instead
+/// of the request path's 10. With the embedded broker, whose fetches walk the partition's log,
+/// that took a grown stack's /predict p99 at 500 jobs/s from 262–356 ms to 147–196 ms.
+inline constexpr std::chrono::milliseconds kMailerFetchWait{200};
 
 /// Delivers a mail; throws when it could not, so the record is tried again.
 class MailSender {

@@ -119,7 +119,8 @@ void Projector::run(const std::atomic<bool>& stop) {
         }
       },
       {},
-      options_.kafka_security});
+      options_.kafka_security,
+      options_.fetch_wait});
 
   std::vector<infra::ConsumedRecord> batch;
   int failures = 0;

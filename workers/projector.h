@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@ class Projector {
     std::string projection;  ///< the name its positions are stored under
     projections::BatchFactory begin_batch;
     infra::KafkaSecurity kafka_security{};
+    std::chrono::milliseconds fetch_wait{10};  ///< see infra::GroupConsumer::Options
   };
 
   explicit Projector(Options options);
