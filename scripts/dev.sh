@@ -6,5 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/install-web.sh
-BUILD_TESTING=OFF ./scripts/build.sh
+# A fresh build skips the tests, to start sooner; a build that has them keeps them, since
+# turning them off would leave ctest running stale test binaries.
+testing=OFF
+if grep -qs '^BUILD_TESTING:BOOL=ON$' build/CMakeCache.txt; then testing=ON; fi
+BUILD_TESTING=$testing ./scripts/build.sh
 exec ./build/app/tidemark dev "$@"
