@@ -45,8 +45,9 @@ HttpResponse algorithm_response(int status, const pqxx::row& row) {
 
 std::optional<pqxx::row> find_algorithm(pqxx::connection& connection, const std::string& algo_id) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(
-      std::string("SELECT ") + kAlgorithmColumns + " FROM algorithms WHERE algo_id = $1", algo_id);
+  auto rows = infra::exec_prepared_sql(
+      read, std::string("SELECT ") + kAlgorithmColumns + " FROM algorithms WHERE algo_id = $1",
+      algo_id);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }

@@ -47,10 +47,11 @@ HttpResponse app_user_response(int status, const pqxx::row& row) {
 std::optional<pqxx::row> find_app_user(pqxx::connection& connection, const std::string& id,
                                        const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
-  auto rows = read.exec_params(std::string("SELECT ") + kAppUserColumns +
-                                   " FROM app_users WHERE user_id = $1 "
-                                   "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
-                               id, owner);
+  auto rows = infra::exec_prepared_sql(read,
+                                       std::string("SELECT ") + kAppUserColumns +
+                                           " FROM app_users WHERE user_id = $1 "
+                                           "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+                                       id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }

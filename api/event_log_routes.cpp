@@ -7,6 +7,7 @@
 #include "domain/json.h"
 #include "domain/log_entry.h"
 #include "infra/checkpoint_watcher.h"
+#include "infra/database.h"
 #include "infra/ids.h"
 #include "infra/kafka.h"
 
@@ -64,13 +65,14 @@ std::optional<pqxx::row> find_entry(pqxx::connection& connection, const std::str
                                     const std::optional<std::string>& owner) {
   pqxx::nontransaction read(connection);
   // The last column is the key the entry was recorded under (a correction may change user_id).
-  auto rows = read.exec_params(std::string("SELECT ") + kEntryColumns +
-                                   ", COALESCE((SELECT aggregate_key FROM domain_events d "
-                                   "WHERE d.log_partition = event_log.log_partition "
-                                   "AND d.log_offset = event_log.log_offset), user_id) "
-                                   "FROM event_log WHERE event_id = $1::uuid "
-                                   "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
-                               event_id, owner);
+  auto rows = infra::exec_prepared_sql(read,
+                                       std::string("SELECT ") + kEntryColumns +
+                                           ", COALESCE((SELECT aggregate_key FROM domain_events d "
+                                           "WHERE d.log_partition = event_log.log_partition "
+                                           "AND d.log_offset = event_log.log_offset), user_id) "
+                                           "FROM event_log WHERE event_id = $1::uuid "
+                                           "AND ($2::uuid IS NULL OR owner_id = $2::uuid)",
+                                       event_id, owner);
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
