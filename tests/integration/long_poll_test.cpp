@@ -77,18 +77,35 @@ void announce(const TestStack& stack, const std::string& key) {
       .exec_params("SELECT pg_notify($1, $2)", projections::kJobsChannel, key);
 }
 
+/// Announces `key` and waits for a wait registered for it just before: true once the watcher
+/// called it back notified, false at `timeout`. Waits for one key are called in the order they
+/// were registered, so every earlier wait for `key` has been called back by then.
+bool announce_and_deliver(const TestStack& stack, infra::NotificationWatcher& watcher,
+                          const std::string& key, std::chrono::milliseconds timeout) {
+  auto delivered = std::make_shared<std::promise<bool>>();
+  auto result = delivered->get_future();
+  watcher.wait_for(key, std::chrono::steady_clock::now() + timeout,
+                   [delivered](bool notified) { delivered->set_value(notified); });
+  announce(stack, key);
+  return result.wait_for(timeout) == std::future_status::ready && result.get();
+}
+
 /// Returns once the watcher has its LISTEN in place: a probe key is announced until its waiter
 /// is called back (bounded).
 void wait_until_listening(const TestStack& stack, infra::NotificationWatcher& watcher) {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    auto woken = std::make_shared<std::promise<bool>>();
-    auto result = woken->get_future();
-    watcher.wait_for("probe", std::chrono::steady_clock::now() + 100ms,
-                     [woken](bool notified) { woken->set_value(notified); });
-    announce(stack, "probe");
-    if (result.get()) return;
+    if (announce_and_deliver(stack, watcher, "probe", 100ms)) return;
   }
   FAIL() << "the job watcher never received a notification";
+}
+
+/// The watcher's waits left after a bounded wait for the last ones to be dropped (an answer
+/// drops its poll's wait just after responding).
+std::size_t waits_left(infra::NotificationWatcher& watcher) {
+  for (int attempt = 0; attempt < 100 && watcher.waiting() > 0; ++attempt) {
+    std::this_thread::sleep_for(20ms);
+  }
+  return watcher.waiting();
 }
 
 TEST(LongPoll, AChangeAnnouncedDuringAReadWakesThePollAtOnce) {
@@ -130,23 +147,7 @@ TEST(LongPoll, AChangeAnnouncedDuringAReadWakesThePollAtOnce) {
   EXPECT_LT(waited, 5s);
   // The wait registered before the answering read is dropped with the answer, not kept (with
   // the poll and its request) until the deadline 20 s away. Bounded: the drop follows the answer.
-  for (int attempt = 0; attempt < 100 && parts.job_watcher.waiting() > 0; ++attempt) {
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(parts.job_watcher.waiting(), 0u);
-}
-
-/// Announces `key` and returns once the watcher has called back every wait registered for it
-/// before this call: a probe registered last is called last (bounded).
-void announce_and_deliver(const TestStack& stack, infra::NotificationWatcher& watcher,
-                          const std::string& key) {
-  auto delivered = std::make_shared<std::promise<bool>>();
-  auto result = delivered->get_future();
-  watcher.wait_for(key, std::chrono::steady_clock::now() + 10s,
-                   [delivered](bool notified) { delivered->set_value(notified); });
-  announce(stack, key);
-  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
-  ASSERT_TRUE(result.get()) << "the announcement of " << key << " never arrived";
+  EXPECT_EQ(waits_left(parts.job_watcher), 0u);
 }
 
 /// POST /predict's armed poll over a test stack, and what the test learns from it: its reads
@@ -189,7 +190,8 @@ class ArmedPoll : public ::testing::Test {
 // once when it gets one, not sleep to its deadline.
 TEST_F(ArmedPoll, WokenBeforeItsResponseItReadsOnceItHasOne) {
   auto poll = arm("finished:job-armed");
-  announce_and_deliver(stack_, parts_.job_watcher, "finished:job-armed");
+  ASSERT_TRUE(announce_and_deliver(stack_, parts_.job_watcher, "finished:job-armed", 10s))
+      << "the announcement never arrived";
   EXPECT_EQ(reads_.load(), 0) << "an armed poll read before it could answer";
   poll->answer_through(respond());
 
@@ -214,10 +216,7 @@ TEST_F(ArmedPoll, GivenItsResponseItReadsOnlyWhenWoken) {
   ASSERT_EQ(answer_.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(reads_.load(), 1);
   EXPECT_FALSE(final_read_.load());
-  for (int attempt = 0; attempt < 100 && parts_.job_watcher.waiting() > 0; ++attempt) {
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(parts_.job_watcher.waiting(), 0u);
+  EXPECT_EQ(waits_left(parts_.job_watcher), 0u);
 }
 
 // A refused submission disarms its poll: the wait goes at once, and a later announcement of the
@@ -228,7 +227,8 @@ TEST_F(ArmedPoll, DisarmedItLeavesNoWaitAndNeverReads) {
   poll->disarm();
   EXPECT_EQ(parts_.job_watcher.waiting(), 0u);
 
-  announce_and_deliver(stack_, parts_.job_watcher, "finished:job-refused");
+  ASSERT_TRUE(announce_and_deliver(stack_, parts_.job_watcher, "finished:job-refused", 10s))
+      << "the announcement never arrived";
   EXPECT_EQ(reads_.load(), 0);
   EXPECT_EQ(answer_.wait_for(0s), std::future_status::timeout);
 }
