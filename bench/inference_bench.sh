@@ -230,29 +230,30 @@ measure() { # WORKERS
   load "warm-up image" "$run_dir/w$workers-warmup-image.json" --concurrency "$concurrency" \
     --duration "$warmup" "${image_args[@]}"
 
-  local out counts_before
   open_loop "$workers" "$run_dir/w$workers-open-sensor.json" "open loop, $rate jobs/s" 500000000
 
-  out="$run_dir/w$workers-closed-sensor.json"
-  say "workers $workers: sensor-summary, closed loop, $concurrency clients, ${duration} s"
-  counts_before=$(job_counts)
-  load "closed loop sensor" "$out" --concurrency "$concurrency" --duration "$duration" "${sensor_args[@]}"
-  row "$workers" 'sensor-summary (`builtin:summary`)' "closed loop, $concurrency clients" summary "$out" \
-    "$(difference "$counts_before" "$(job_counts)")"
-  say "  $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["ok_per_s"], "jobs/s, p50", r["latency_ms"]["p50"], "ms, p99", r["latency_ms"]["p99"], "ms, errors", r["errors"], r["statuses"])' "$out")"
-
-  out="$run_dir/w$workers-closed-image.json"
-  say "workers $workers: colour-classifier (ONNX), closed loop, $concurrency clients, ${duration} s"
-  counts_before=$(job_counts)
-  load "closed loop image" "$out" --concurrency "$concurrency" --duration "$duration" "${image_args[@]}"
-  row "$workers" 'colour-classifier (`onnx:color/model.onnx`, 32x32 BMP)' "closed loop, $concurrency clients" onnx "$out" \
-    "$(difference "$counts_before" "$(job_counts)")"
-  say "  $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["ok_per_s"], "jobs/s, p50", r["latency_ms"]["p50"], "ms, p99", r["latency_ms"]["p99"], "ms, errors", r["errors"], r["statuses"])' "$out")"
+  closed_loop "$workers" "$run_dir/w$workers-closed-sensor.json" 'sensor-summary (`builtin:summary`)' \
+    summary "${sensor_args[@]}"
+  closed_loop "$workers" "$run_dir/w$workers-closed-image.json" \
+    'colour-classifier (`onnx:color/model.onnx`, 32x32 BMP)' onnx "${image_args[@]}"
 
   open_loop "$workers" "$run_dir/w$workers-open-sensor-grown.json" \
     "open loop, $rate jobs/s, after the closed loops (embedded broker's log grown)" 600000000
 
   bench_stop_stack || true # the extra workers first
+}
+
+# closed_loop WORKERS OUT ALGORITHM GOAL_KIND LOAD_ARGS...: $concurrency clients back to back for
+# $duration, one row.
+closed_loop() {
+  local workers=$1 out=$2 algorithm=$3 goal_kind=$4 counts_before
+  shift 4
+  say "workers $workers: $algorithm, closed loop, $concurrency clients, ${duration} s"
+  counts_before=$(job_counts)
+  load "closed loop $goal_kind" "$out" --concurrency "$concurrency" --duration "$duration" "$@"
+  row "$workers" "$algorithm" "closed loop, $concurrency clients" "$goal_kind" "$out" \
+    "$(difference "$counts_before" "$(job_counts)")"
+  say "  $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["ok_per_s"], "jobs/s, p50", r["latency_ms"]["p50"], "ms, p99", r["latency_ms"]["p99"], "ms, errors", r["errors"], r["statuses"])' "$out")"
 }
 
 # open_loop WORKERS OUT LOAD_LABEL SEQ_START: the sensor-summary at $rate jobs/s on a fixed
