@@ -439,7 +439,8 @@ int run_broker(const std::vector<std::string>& arguments, const char* const* env
         static_cast<int>(settings->topic_partitions),
         (fs::path(settings->data_dir) / kBrokerJournalFile).string()});
     write_stack_file(*settings, kBrokerAddressFile, broker.bootstrap_servers());
-    std::cout << "Tidemark broker on " << broker.bootstrap_servers() << std::endl;
+    std::cout << "Tidemark broker on " << broker.bootstrap_servers() << " (" << broker.partitions()
+              << " partitions per topic)" << std::endl;
     wait_for_stop_signal();
     fs::remove(fs::path(settings->data_dir) / kBrokerAddressFile);
     return 0;
@@ -488,7 +489,9 @@ int run_dev(const std::vector<std::string>& arguments, const char* const* enviro
           (fs::path(settings->data_dir) / kBrokerJournalFile).string()});
       bootstrap = broker->bootstrap_servers();
       write_stack_file(*settings, kBrokerAddressFile, bootstrap);
-      infra::log_info("embedded broker started", {{"bootstrap", bootstrap}});
+      infra::log_info(
+          "embedded broker started",
+          {{"bootstrap", bootstrap}, {"partitions", std::to_string(broker->partitions())}});
     }
     apply_migrations(url);
     auto projector = ProjectorRole::read_models(*settings, url, bootstrap, true);

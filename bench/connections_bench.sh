@@ -236,7 +236,7 @@ result="$(bench_results_dir)/connections-$(date +%Y-%m-%d-%H%M%S).md"
   echo "- machine: $(bench_machine_line); wrk, \`tidemark dev\` and \`tidemark api\` share them;" \
     "load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at, tree at commit $(bench_commit);" \
-    "\`tidemark dev\` defaults (http_threads 2, db_pool_size 4, 6 partitions, embedded broker) but" \
+    "\`tidemark dev\` defaults (http_threads 2, db_pool_size 4, 2 partitions, embedded broker) but" \
     "\`--access-token-ttl-s 86400\`, and \`tidemark api --data-dir DATA_DIR\` (its defaults) beside it"
   echo "- memory: $idle connections opened one after another by a Python client" \
     "($opened opened, $answered answered their GET /healthz; $still_open still open after" \

@@ -124,7 +124,7 @@ result="$(bench_results_dir)/http-$(date +%Y-%m-%d-%H%M%S).md"
     "load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at," \
     "tree at commit $(bench_commit); \`tidemark dev\` defaults (http_threads 2, db_pool_size 4," \
-    "6 partitions, embedded broker)"
+    "2 partitions, embedded broker)"
   echo "- wrk: $(bench_wrk_version); -t $threads -c $connections" \
     "-d ${duration}s --latency --timeout 10s, against 127.0.0.1; $seed_entries entries seeded"
   echo

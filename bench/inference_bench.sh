@@ -297,7 +297,7 @@ result="$(bench_results_dir)/inference-$(date +%Y-%m-%d-%H%M%S).md"
   echo "- machine: $(bench_machine_line); the load generator and \`tidemark dev\` (API, projector," \
     "inference workers, PostgreSQL, embedded broker) share them; load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at, tree at commit $(bench_commit);" \
-    "\`tidemark dev\` defaults (http_threads 2, db_pool_size 4, 6 partitions, embedded broker," \
+    "\`tidemark dev\` defaults (http_threads 2, db_pool_size 4, 2 partitions, embedded broker," \
     "one inference worker) but \`--access-token-ttl-s 86400\`, plus \`tidemark inference\` processes on the same stack for 2 or" \
     "more workers (one consumer group); a fresh stack per worker count"
   echo "- requests: \`POST /predict?recording_type=TYPE&wait=$wait_s\` with one account's bearer" \

@@ -204,7 +204,7 @@ result="$(bench_results_dir)/recordings-$(date +%Y-%m-%d-%H%M%S).md"
   echo "- machine: $(bench_machine_line); wrk and \`tidemark dev\` (API, projector, PostgreSQL, embedded" \
     "broker, inference worker) share them; load average at start: $load_at_start"
   echo "- tidemark: build/app/tidemark built $built_at, tree at commit" \
-    "$(bench_commit); \`tidemark dev\` defaults (http_threads 2, db_pool_size 4, 6 partitions," \
+    "$(bench_commit); \`tidemark dev\` defaults (http_threads 2, db_pool_size 4, 2 partitions," \
     "embedded broker) but \`--access-token-ttl-s 86400\` (no token expires during a run)"
   echo "- wrk: $(bench_wrk_version); -t $threads -c $connections -d ${duration}s --latency" \
     "--timeout 10s -s bench/recordings.lua, against 127.0.0.1, one account's bearer token"

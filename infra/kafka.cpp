@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <list>
 #include <mutex>
@@ -634,10 +636,12 @@ class EmbeddedBroker::Forwarder {
 /// length-prefixed fields; a torn record at the end (a crash mid-write) is dropped.
 class EmbeddedBroker::Journal {
  public:
-  Journal(const std::string& path, const std::string& bootstrap,
+  /// Replays `content`, the journal file as `read` returned it, then goes on mirroring.
+  Journal(const std::string& path, const std::string& content, const std::string& bootstrap,
           const std::vector<std::string>& topics, int partitions)
       : path_(path) {
-    std::map<std::pair<std::string, std::int32_t>, std::int64_t> replayed = replay(bootstrap);
+    std::map<std::pair<std::string, std::int32_t>, std::int64_t> replayed =
+        replay(content, bootstrap);
     file_ = std::fopen(path.c_str(), "ab");
     if (!file_) throw KafkaError("cannot open the broker journal " + path);
 
@@ -667,6 +671,47 @@ class EmbeddedBroker::Journal {
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);
     std::fclose(file_);
+  }
+
+  /// The journal file's bytes; empty when there is none yet.
+  static std::string read(const std::string& path) {
+    std::string content;
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    if (!in) return content;
+    char chunk[65536];
+    for (size_t count; (count = std::fread(chunk, 1, sizeof chunk, in)) > 0;)
+      content.append(chunk, count);
+    std::fclose(in);
+    return content;
+  }
+
+  /// The partitions per topic written beside the journal (`PATH.partitions`). A journal that has
+  /// records but no such file was made before it existed, when every folder had 6; 0 when new.
+  static int read_partitions(const std::string& path, bool has_records) {
+    std::ifstream in(path + ".partitions");
+    int partitions = 0;
+    if (in >> partitions && partitions > 0) return partitions;
+    return has_records ? 6 : 0;
+  }
+
+  static void write_partitions(const std::string& path, int partitions) {
+    std::ofstream out(path + ".partitions", std::ios::trunc);
+    out << partitions << "\n";
+    if (!out) throw KafkaError("cannot write " + path + ".partitions");
+  }
+
+  /// How many partitions per topic the records in `content` need: the highest one + 1.
+  static int partitions_used(const std::string& content) {
+    int used = 0;
+    std::size_t at = 0;
+    std::string record, topic;
+    std::uint32_t partition = 0;
+    while (get_field(content, at, record)) {
+      std::size_t inner = 0;
+      if (!get_field(record, inner, topic) || !get_u32(record, inner, partition)) break;
+      used = std::max(used, static_cast<int>(partition) + 1);
+    }
+    return used;
   }
 
  private:
@@ -720,15 +765,9 @@ class EmbeddedBroker::Journal {
   }
 
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> replay(
-      const std::string& bootstrap) {
+      const std::string& content, const std::string& bootstrap) {
     std::map<std::pair<std::string, std::int32_t>, std::int64_t> counts;
-    std::FILE* in = std::fopen(path_.c_str(), "rb");
-    if (!in) return counts;
-    std::string content;
-    char chunk[65536];
-    for (size_t read; (read = std::fread(chunk, 1, sizeof chunk, in)) > 0;)
-      content.append(chunk, read);
-    std::fclose(in);
+    if (content.empty()) return counts;
 
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set_option(conf, "bootstrap.servers", bootstrap);
@@ -819,6 +858,26 @@ EmbeddedBroker::EmbeddedBroker(Options options) {
     throw KafkaError("cannot create the mock Kafka cluster");
   }
   cluster_ = cluster;
+  // A topic's partitions can grow, never shrink (as in Kafka): fewer would leave journalled
+  // records without their partition and move keys. The count the journal's topics had wins
+  // over a lower one.
+  std::string journalled;
+  if (!options.journal.empty()) {
+    journalled = Journal::read(options.journal);
+    int had = std::max(Journal::partitions_used(journalled),
+                       Journal::read_partitions(options.journal, !journalled.empty()));
+    if (had > options.partitions) {
+      log_warning(
+          "the broker journal's topics have more partitions than topic_partitions asks; "
+          "keeping them (partitions can be added, never removed)",
+          {{"path", options.journal},
+           {"journal_partitions", std::to_string(had)},
+           {"topic_partitions", std::to_string(options.partitions)}});
+      options.partitions = had;
+    }
+    Journal::write_partitions(options.journal, options.partitions);
+  }
+  partitions_ = options.partitions;
   for (const auto& topic : options.topics) {
     if (auto error = rd_kafka_mock_topic_create(cluster, topic.c_str(), options.partitions, 1)) {
       throw KafkaError("cannot create topic " + topic + ": " + rd_kafka_err2str(error));
@@ -835,8 +894,8 @@ EmbeddedBroker::EmbeddedBroker(Options options) {
     bootstrap_servers_ = "127.0.0.1:" + std::to_string(options.port);
   }
   if (!options.journal.empty()) {
-    journal_ = std::make_unique<Journal>(options.journal, bootstrap_servers_, options.topics,
-                                         options.partitions);
+    journal_ = std::make_unique<Journal>(options.journal, journalled, bootstrap_servers_,
+                                         options.topics, options.partitions);
   }
 }
 

@@ -213,7 +213,8 @@ class LogReader {
 /// The mock keeps records in memory only. With a `journal` file, every record appended to the
 /// topics is also written there as it arrives, and a new broker replays the journal first, so
 /// each record gets back its partition and offset: read models that stored positions in an
-/// earlier run stay consistent with the log.
+/// earlier run stay consistent with the log. The journal's topics keep their partitions (noted
+/// in `JOURNAL.partitions`) when `partitions` asks for fewer: they can grow, never shrink.
 class EmbeddedBroker {
  public:
   struct Options {
@@ -230,6 +231,8 @@ class EmbeddedBroker {
 
   /// The address clients bootstrap from: `127.0.0.1:PORT`.
   std::string bootstrap_servers() const { return bootstrap_servers_; }
+  /// Partitions of each topic: `partitions`, or more when the journal's records need more.
+  int partitions() const { return partitions_; }
   /// Fault injection for tests: the broker stops answering, then answers again.
   void set_down();
   void set_up();
@@ -240,6 +243,7 @@ class EmbeddedBroker {
   rd_kafka_s* owner_ = nullptr;
   void* cluster_ = nullptr;
   std::string bootstrap_servers_;
+  int partitions_ = 0;
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Journal> journal_;
 };

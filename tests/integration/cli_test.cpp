@@ -8,7 +8,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <pqxx/pqxx>
+#include <thread>
+#include <vector>
 
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
@@ -96,32 +99,64 @@ TEST(Cli, BrokerServesKcatOnItsConfiguredPort) {
   std::string port = std::to_string(ntohs(address.sin_port));
   ::close(probe);
 
-  ChildProcess broker({TIDEMARK_BINARY, "broker", "--broker-port", port, "--data-dir",
-                       folder.path().string(), "--topic-partitions", "4"},
-                      folder.path() / "broker.log");
-  ASSERT_TRUE(broker.wait_for_output("Tidemark broker on 127.0.0.1:" + port, 30s))
-      << broker.output();
+  // Each run prints how many partitions its topics have.
+  auto start_broker = [&](const std::string& partitions, const std::string& log,
+                          const std::string& banner) {
+    auto broker = std::make_unique<ChildProcess>(
+        std::vector<std::string>{TIDEMARK_BINARY, "broker", "--broker-port", port, "--data-dir",
+                                 folder.path().string(), "--topic-partitions", partitions},
+        folder.path() / log);
+    EXPECT_TRUE(broker->wait_for_output(
+        "Tidemark broker on 127.0.0.1:" + port + " (" + banner + " partitions per topic)", 30s))
+        << broker->output();
+    return broker;
+  };
+  auto stop_broker = [](ChildProcess& broker) {
+    broker.send_signal(SIGTERM);
+    EXPECT_EQ(broker.wait(15s), std::optional<int>(0));
+  };
+  std::string bootstrap = "127.0.0.1:" + port;
+  auto read_topic = [&] {
+    auto [consumed, output] = run_command({"kcat", "-C", "-b", bootstrap, "-t", "tidemark.events",
+                                           "-o", "beginning", "-e", "-q", "-f", "%p %h %s\n"},
+                                          30s);
+    EXPECT_EQ(consumed, 0) << output;
+    return output;
+  };
+
+  auto broker = start_broker("4", "broker.log", "4");
   std::ifstream address_file(folder.path() / "broker.address");
   std::string written;
   std::getline(address_file, written);
-  EXPECT_EQ(written, "127.0.0.1:" + port);
+  EXPECT_EQ(written, bootstrap);
 
-  std::string bootstrap = "127.0.0.1:" + port;
   auto [produced, produce_output] =
       run_command({"sh", "-c",
                    "printf 'hello-from-kcat\\n' | kcat -P -b " + bootstrap +
                        " -t tidemark.events -p 3 -H ce_type=probe"});
   ASSERT_EQ(produced, 0) << produce_output;
-  auto [consumed, output] = run_command({"kcat", "-C", "-b", bootstrap, "-t", "tidemark.events",
-                                         "-o", "beginning", "-e", "-q", "-f", "%p %h %s\n"},
-                                        30s);
-  ASSERT_EQ(consumed, 0) << output;
-  EXPECT_EQ(output, "3 ce_type=probe hello-from-kcat\n");
+  EXPECT_EQ(read_topic(), "3 ce_type=probe hello-from-kcat\n");
   auto [listed, metadata] = run_command({"kcat", "-L", "-b", bootstrap, "-t", "tidemark.events"});
   EXPECT_NE(metadata.find("4 partitions"), std::string::npos) << metadata;
-  broker.send_signal(SIGTERM);
-  EXPECT_EQ(broker.wait(15s), std::optional<int>(0));
+  const fs::path journal = folder.path() / "broker.journal";
+  for (int tries = 0; tries < 100 && !(fs::exists(journal) && fs::file_size(journal) > 0);
+       ++tries) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_GT(fs::file_size(journal), 0u) << "the journal never got the record";
+  stop_broker(*broker);
   EXPECT_FALSE(fs::exists(folder.path() / "broker.address"));
+
+  // Asked for fewer partitions, the folder keeps its four: the record on partition 3 comes back
+  // where it was.
+  auto again = start_broker("2", "broker-again.log", "4");
+  EXPECT_EQ(read_topic(), "3 ce_type=probe hello-from-kcat\n");
+  stop_broker(*again);
+
+  // A journal without its partitions file comes from before it existed, when every folder had 6.
+  ASSERT_TRUE(fs::remove(folder.path() / "broker.journal.partitions"));
+  auto older = start_broker("2", "broker-older.log", "6");
+  stop_broker(*older);
 }
 
 TEST(Cli, MigrateGoesDownAndUpAndReportsStatus) {
