@@ -685,13 +685,16 @@ class EmbeddedBroker::Journal {
     return content;
   }
 
-  /// The partitions per topic written beside the journal (`PATH.partitions`). A journal that has
-  /// records but no such file was made before it existed, when every folder had 6; 0 when new.
-  static int read_partitions(const std::string& path, bool has_records) {
+  /// The partitions per topic written beside the journal (`PATH.partitions`); 0 for a new
+  /// journal. One that has records (`content`) but no such file was made before the file
+  /// existed, when folders had 6 unless told otherwise: 6, or more if its records need more.
+  static int read_partitions(const std::string& path, const std::string& content) {
     std::ifstream in(path + ".partitions");
     int partitions = 0;
     if (in >> partitions && partitions > 0) return partitions;
-    return has_records ? 6 : 0;
+    if (content.empty()) return 0;
+    constexpr int kPartitionsBeforeTheFile = 6;
+    return std::max(kPartitionsBeforeTheFile, partitions_used(content));
   }
 
   static void write_partitions(const std::string& path, int partitions) {
@@ -700,6 +703,7 @@ class EmbeddedBroker::Journal {
     if (!out) throw KafkaError("cannot write " + path + ".partitions");
   }
 
+ private:
   /// How many partitions per topic the records in `content` need: the highest one + 1.
   static int partitions_used(const std::string& content) {
     int used = 0;
@@ -714,7 +718,6 @@ class EmbeddedBroker::Journal {
     return used;
   }
 
- private:
   static void put_u32(std::string& out, std::uint32_t value) {
     for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>(value >> shift));
   }
@@ -864,8 +867,7 @@ EmbeddedBroker::EmbeddedBroker(Options options) {
   std::string journalled;
   if (!options.journal.empty()) {
     journalled = Journal::read(options.journal);
-    int had = std::max(Journal::partitions_used(journalled),
-                       Journal::read_partitions(options.journal, !journalled.empty()));
+    int had = Journal::read_partitions(options.journal, journalled);
     if (had > options.partitions) {
       log_warning(
           "the broker journal's topics have more partitions than topic_partitions asks; "
