@@ -400,7 +400,7 @@ LogReader::LogReader(Options options, Offsets start, Offsets end)
   set_option(conf, "group.id", options_.client_id);
   set_option(conf, "enable.auto.commit", "false");
   set_option(conf, "enable.auto.offset.store", "false");
-  set_option(conf, "fetch.wait.max.ms", "10");
+  set_option(conf, "fetch.wait.max.ms", std::to_string(kFetchWait.count()));
   rd_kafka_conf_set_log_cb(conf, log_from_kafka);
   handle_ = create_client(RD_KAFKA_CONSUMER, conf);
   rd_kafka_poll_set_consumer(handle_);

@@ -104,6 +104,11 @@ struct ConsumedRecord {
   std::int64_t timestamp_us = 0;
 };
 
+/// How long a consumer lets the broker hold a fetch that finds nothing new. The embedded broker
+/// holds it this long even when records arrive meanwhile, so on the request path it bounds each
+/// hop's delay (librdkafka's default, 500 ms, would add that much to projected writes).
+inline constexpr std::chrono::milliseconds kFetchWait{10};
+
 /// A member of a consumer group whose positions live outside Kafka: when partitions are
 /// assigned, `starting_offsets` says where to resume each one (absent: from the beginning).
 /// Rebalances happen only inside `poll`, so a caller never holds records of a partition that
@@ -119,11 +124,10 @@ class GroupConsumer {
     std::function<std::map<std::int32_t, std::int64_t>(const Assignment&)> starting_offsets;
     std::function<void(const Assignment&)> on_revoked;
     KafkaSecurity security{};
-    /// How long the broker may hold a fetch that finds nothing new. The embedded broker holds
-    /// it this long even when records arrive meanwhile, so on the request path it bounds each
-    /// hop's delay; a consumer off that path waits longer and fetches less, and every fetch
-    /// costs the embedded broker a walk along the partition's log (bench/README.md).
-    std::chrono::milliseconds fetch_wait{10};
+    /// How long the broker may hold a fetch that finds nothing new (see kFetchWait); a
+    /// consumer off the request path waits longer and fetches less, and every fetch costs the
+    /// embedded broker a walk along the partition's log (bench/README.md).
+    std::chrono::milliseconds fetch_wait = kFetchWait;
   };
 
   explicit GroupConsumer(Options options);

@@ -35,7 +35,7 @@ class Projector {
     std::string projection;  ///< the name its positions are stored under
     projections::BatchFactory begin_batch;
     infra::KafkaSecurity kafka_security{};
-    std::chrono::milliseconds fetch_wait{10};  ///< see infra::GroupConsumer::Options
+    std::chrono::milliseconds fetch_wait = infra::kFetchWait;  ///< see GroupConsumer::Options
   };
 
   explicit Projector(Options options);
